@@ -1,0 +1,83 @@
+"""Rekognition's errors, named exactly as the service names them.
+
+Raised anywhere below the edge; `reko.server` turns each into `{"__type": name, "Message": text}` with its HTTP
+status, so boto3 raises the modelled exception class (`client.exceptions.InvalidParameterException`).
+"""
+
+from __future__ import annotations
+
+
+class RekognitionError(Exception):
+    """Base of every error a client may see; the class name is the wire `__type`."""
+
+    http_status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def code(self) -> str:
+        return type(self).__name__
+
+
+class InvalidParameterException(RekognitionError):
+    pass
+
+
+class InvalidImageFormatException(RekognitionError):
+    pass
+
+
+class ImageTooLargeException(RekognitionError):
+    pass
+
+
+class InvalidS3ObjectException(RekognitionError):
+    pass
+
+
+class AccessDeniedException(RekognitionError):
+    http_status = 403
+
+
+class ResourceNotFoundException(RekognitionError):
+    pass
+
+
+class ThrottlingException(RekognitionError):
+    """Too many requests in flight; clients retry it with backoff."""
+
+
+class InternalServerError(RekognitionError):
+    http_status = 500
+
+
+class UnknownOperationException(RekognitionError):
+    pass
+
+
+class NotImplementedException(RekognitionError):
+    """An operation of the Rekognition model that Reko does not implement yet (501: clients do not retry)."""
+
+    http_status = 501
+
+
+class SerializationException(RekognitionError):
+    """The body is not the JSON object the AWS JSON 1.1 protocol requires."""
+
+
+class MissingAuthenticationTokenException(RekognitionError):
+    http_status = 403
+
+
+class UnrecognizedClientException(RekognitionError):
+    http_status = 403
+
+
+class InvalidSignatureException(RekognitionError):
+    http_status = 403
+
+
+class IncompleteSignatureException(RekognitionError):
+    http_status = 403

@@ -1,0 +1,112 @@
+"""Image{Bytes|S3Object} → an RGB array, with Rekognition's format, size and orientation rules.
+
+- JPEG and PNG only, recognised by their signature bytes, not by a name or a header the client sends.
+- The pixel count is read from the header and checked *before* decoding, so a small file that would expand to
+  gigabytes (a decompression bomb) is refused without allocating it.
+- A JPEG's EXIF orientation is applied, and coordinates then refer to the corrected image; PNGs are never
+  rotated. Rekognition documents `OrientationCorrection` as always null, so it is never returned.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from reko.errors import ImageTooLargeException, InvalidImageFormatException, InvalidParameterException
+from reko.store.s3 import ObjectReader
+
+JPEG_SIGNATURE = b"\xff\xd8\xff"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MIN_IMAGE_SIDE_PX = 80
+MAX_IMAGE_SIDE_PX = 10_000
+MAX_IMAGE_PIXELS = 50_000_000  # 150 MB of RGB; far above any real 5 MB photo, far below a bomb
+
+Image.MAX_IMAGE_PIXELS = None  # our own check below runs first and raises the Rekognition error
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    """A decoded image, orientation already corrected.
+
+    Attributes:
+        rgb: (H, W, 3) uint8 array.
+        format: "JPEG" or "PNG".
+    """
+
+    rgb: np.ndarray
+    format: str
+
+    @property
+    def width(self) -> int:
+        return int(self.rgb.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.rgb.shape[0])
+
+
+def image_bytes(image: dict[str, Any], objects: ObjectReader) -> bytes:
+    """The raw bytes of a validated `Image` member, from the request or from S3."""
+    if "Bytes" in image and "S3Object" in image:
+        raise InvalidParameterException("Image must specify either Bytes or S3Object, not both.")
+    if "Bytes" in image:
+        return bytes(image["Bytes"])
+    s3_object = image.get("S3Object")
+    if not s3_object or "Bucket" not in s3_object or "Name" not in s3_object:
+        raise InvalidParameterException("Image must specify Bytes or an S3Object with Bucket and Name.")
+    return objects.read(s3_object["Bucket"], s3_object["Name"], s3_object.get("Version"))
+
+
+def sniff_format(data: bytes) -> str:
+    if data.startswith(JPEG_SIGNATURE):
+        return "JPEG"
+    if data.startswith(PNG_SIGNATURE):
+        return "PNG"
+    raise InvalidImageFormatException("Request has unsupported image format (only JPEG and PNG are accepted).")
+
+
+def decode_image(
+    data: bytes,
+    min_side_px: int = MIN_IMAGE_SIDE_PX,
+    max_side_px: int = MAX_IMAGE_SIDE_PX,
+    max_pixels: int = MAX_IMAGE_PIXELS,
+) -> DecodedImage:
+    """Decode JPEG/PNG bytes into RGB, refusing what Rekognition refuses."""
+    image_format = sniff_format(data)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            encoded = Image.open(io.BytesIO(data), formats=[image_format])
+            width, height = encoded.size
+            _check_dimensions(width, height, min_side_px, max_side_px, max_pixels)
+            encoded.load()
+            picture = ImageOps.exif_transpose(encoded) if image_format == "JPEG" else encoded
+            rgb = np.asarray(picture.convert("RGB"))
+    except (ImageTooLargeException, InvalidParameterException):
+        raise
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        raise InvalidImageFormatException(
+            f"Request has invalid image format: the {image_format} data is corrupt or truncated."
+        ) from error
+    return DecodedImage(rgb=np.ascontiguousarray(rgb), format=image_format)
+
+
+def _check_dimensions(width: int, height: int, min_side_px: int, max_side_px: int, max_pixels: int) -> None:
+    if width * height > max_pixels or max(width, height) > max_side_px:
+        raise ImageTooLargeException(
+            f"Image dimensions {width}x{height} exceed the limit ({max_side_px} px a side, {max_pixels} pixels)."
+        )
+    if min(width, height) < min_side_px:
+        raise InvalidParameterException(
+            f"Image dimensions {width}x{height} are too small: each side must be at least {min_side_px} pixels."
+        )
+
+
+def load_image(image: dict[str, Any], objects: ObjectReader, **limits: int) -> DecodedImage:
+    """`Image` request member → decoded image (see `decode_image` for the limits)."""
+    return decode_image(image_bytes(image, objects), **limits)

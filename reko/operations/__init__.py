@@ -1,0 +1,34 @@
+"""Rekognition semantics: one module per operation family, one snake_case function per operation.
+
+A handler takes the validated request dict and an `OperationContext` and returns the response dict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from reko.errors import NotImplementedException
+from reko.operations import faces
+from reko.operations.context import OperationContext
+
+Handler = Callable[[dict[str, Any], OperationContext], dict[str, Any]]
+
+HANDLERS: dict[str, Handler] = {
+    "DetectFaces": faces.detect_faces,
+}
+
+
+def handler_for(operation_name: str) -> Handler:
+    """The handler of an operation of the Rekognition model, or a clear error if Reko lacks it."""
+    try:
+        return HANDLERS[operation_name]
+    except KeyError:
+        raise NotImplementedException(
+            f"Reko does not implement {operation_name} yet. Implemented: {', '.join(sorted(HANDLERS))}."
+        ) from None
+
+
+def warm_up() -> None:
+    """Load every model the implemented operations use, so the first request is not slow."""
+    faces.warm_up()

@@ -1,0 +1,105 @@
+"""One place that runs the face models on an image and keeps what each `FaceDetail` member needs.
+
+Models are created once per process (ONNX Runtime sessions are shared and thread-safe) and only the models a
+request needs are run: DEFAULT skips age, gender, expressions, wear and the iris model.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from reko.vision.age_gender import AgeGenderEstimator
+from reko.vision.emotions import EMOTION_NAMES, EmotionClassifier
+from reko.vision.face_detector import FaceDetector
+from reko.vision.face_mesh import FaceMesh, FaceMeshResult
+from reko.vision.face_quality import FaceQuality, assess_quality
+from reko.vision.face_wear import FaceWear, estimate_wear
+from reko.vision.head_pose import FaceGeometry, face_geometry
+from reko.vision.types import FaceBoxes
+
+MAX_FACES = 100  # Rekognition returns the 100 largest faces
+
+
+@dataclass(frozen=True)
+class FaceAnalysis:
+    """Everything measured on one face; optional parts are None when the request did not need them."""
+
+    box: np.ndarray  # (4,) xyxy pixels
+    score: float
+    keypoints: np.ndarray  # (5, 2) pixels
+    mesh: FaceMeshResult
+    geometry: FaceGeometry
+    quality: FaceQuality
+    age_range: tuple[int, int] | None = None
+    male_probability: float | None = None
+    emotions: dict[str, float] | None = None  # FER class name -> probability
+    wear: FaceWear | None = None
+
+
+@dataclass(frozen=True)
+class Needs:
+    """Which optional models a request needs."""
+
+    iris: bool = False
+    age_gender: bool = False
+    emotions: bool = False
+    wear: bool = False
+
+
+class FaceModels:
+    """The face models of one process, loaded once."""
+
+    def __init__(self) -> None:
+        self.detector = FaceDetector()
+        self.mesh_with_iris = FaceMesh(with_iris=True)
+        self.mesh = FaceMesh(with_iris=False)
+        self.age_gender = AgeGenderEstimator()
+        self.emotions = EmotionClassifier()
+
+
+@functools.cache
+def face_models() -> FaceModels:
+    return FaceModels()
+
+
+def largest_faces(faces: FaceBoxes, limit: int = MAX_FACES) -> FaceBoxes:
+    """The `limit` largest faces, largest first."""
+    areas = (faces.boxes[:, 2] - faces.boxes[:, 0]) * (faces.boxes[:, 3] - faces.boxes[:, 1])
+    order = np.argsort(-areas, kind="stable")[:limit]
+    return FaceBoxes(boxes=faces.boxes[order], scores=faces.scores[order], keypoints=faces.keypoints[order])
+
+
+def analyze_faces(rgb: np.ndarray, needs: Needs) -> list[FaceAnalysis]:
+    """Find the faces of an image and measure what `needs` asks for on each."""
+    models = face_models()
+    faces = largest_faces(models.detector.find_faces(rgb))
+    if len(faces) == 0:
+        return []
+    mesh_model = models.mesh_with_iris if needs.iris else models.mesh
+    meshes = mesh_model.find_landmarks(rgb, faces.boxes, faces.keypoints)
+    qualities = assess_quality(rgb, faces.boxes)
+    count = len(faces)
+    age_ranges: list[tuple[int, int] | None] = [None] * count
+    male: list[float | None] = [None] * count
+    if needs.age_gender:
+        estimate = models.age_gender.estimate(rgb, faces.keypoints)
+        age_ranges = [(int(low), int(high)) for low, high in estimate.age_range()]
+        male = [float(p) for p in estimate.male_probability]
+    expressions: list[dict[str, float] | None] = [None] * count
+    if needs.emotions:
+        probabilities = models.emotions.classify(rgb, faces.boxes, faces.keypoints)
+        expressions = [dict(zip(EMOTION_NAMES, map(float, row), strict=True)) for row in probabilities]
+    wear: list[FaceWear | None] = [None] * count
+    if needs.wear:
+        wear = list(estimate_wear(rgb, faces.boxes, faces.keypoints))
+    return [
+        FaceAnalysis(
+            box=faces.boxes[i], score=float(faces.scores[i]), keypoints=faces.keypoints[i], mesh=meshes[i],
+            geometry=face_geometry(meshes[i].points), quality=qualities[i], age_range=age_ranges[i],
+            male_probability=male[i], emotions=expressions[i], wear=wear[i],
+        )
+        for i in range(count)
+    ]

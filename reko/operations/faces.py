@@ -1,0 +1,85 @@
+"""DetectFaces (and, later, the other face operations that share its analysis)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reko.images import load_image
+from reko.operations import face_details as details
+from reko.operations.boxes import xyxy_to_ratio_box
+from reko.operations.context import OperationContext
+from reko.operations.face_analysis import FaceAnalysis, Needs, analyze_faces, face_models
+from reko.operations.face_expressions import eyes_open_probability, mouth_open_probability, smile_probability
+from reko.operations.face_landmarks import DEFAULT_LANDMARK_TYPES, LANDMARK_TYPES, landmarks_from_mesh
+
+# FER-2013's seven classes under Rekognition's names.
+EMOTION_NAMES_BY_FER_CLASS = {
+    "happy": "HAPPY",
+    "sad": "SAD",
+    "angry": "ANGRY",
+    "disgust": "DISGUSTED",
+    "surprise": "SURPRISED",
+    "neutral": "CALM",
+    "fear": "FEAR",
+}
+
+
+def warm_up() -> None:
+    face_models()
+
+
+def detect_faces(request: dict[str, Any], context: OperationContext) -> dict[str, Any]:
+    """Faces in the image, the 100 largest, with the `FaceDetail` members the `Attributes` ask for."""
+    image = load_image(request["Image"], context.objects)
+    attributes = request.get("Attributes") or ["DEFAULT"]
+    members = details.requested_members(attributes)
+    needs = Needs(
+        iris=details.wants_all_landmarks(attributes) or "EyeDirection" in members,
+        age_gender=bool({"AgeRange", "Gender"} & members),
+        emotions=bool({"Emotions", "Smile"} & members),
+        wear=bool({"Eyeglasses", "Sunglasses", "Beard", "Mustache", "FaceOccluded"} & members),
+    )
+    landmark_types = LANDMARK_TYPES if details.wants_all_landmarks(attributes) else DEFAULT_LANDMARK_TYPES
+    faces = analyze_faces(image.rgb, needs)
+    return {
+        "FaceDetails": [face_detail(face, members, landmark_types, image.width, image.height) for face in faces]
+    }
+
+
+def face_detail(
+    face: FaceAnalysis, members: frozenset[str], landmark_types: tuple[str, ...], width: int, height: int
+) -> dict[str, Any]:
+    """One `FaceDetail`, members in the order botocore's model lists them."""
+    pose = face.geometry.pose
+    values: dict[str, Any] = {
+        "BoundingBox": xyxy_to_ratio_box(face.box, width, height),
+        "Landmarks": landmarks_from_mesh(face.mesh.points, width, height, landmark_types),
+        "Pose": {"Roll": pose.roll_deg, "Yaw": pose.yaw_deg, "Pitch": pose.pitch_deg},
+        "Quality": {"Brightness": face.quality.brightness, "Sharpness": face.quality.sharpness},
+        "Confidence": details.percent(face.score),
+    }
+    if face.age_range is not None and face.male_probability is not None:
+        values["AgeRange"] = {"Low": face.age_range[0], "High": face.age_range[1]}
+        values["Gender"] = details.gender(face.male_probability)
+    if face.emotions is not None:
+        values["Emotions"] = details.emotions(rekognition_emotions(face.emotions))
+        values["Smile"] = details.boolean_attribute(smile_probability(face.geometry, face.emotions["happy"]))
+    if face.wear is not None:
+        values["Eyeglasses"] = details.boolean_attribute(face.wear.eyeglasses)
+        values["Sunglasses"] = details.boolean_attribute(face.wear.sunglasses)
+        values["Beard"] = details.boolean_attribute(face.wear.beard)
+        values["Mustache"] = details.boolean_attribute(face.wear.mustache)
+        values["FaceOccluded"] = details.boolean_attribute(face.wear.occluded)
+    values["EyesOpen"] = details.boolean_attribute(eyes_open_probability(face.geometry))
+    values["MouthOpen"] = details.boolean_attribute(mouth_open_probability(face.geometry))
+    values["EyeDirection"] = {
+        "Yaw": face.geometry.gaze_yaw_deg,
+        "Pitch": face.geometry.gaze_pitch_deg,
+        "Confidence": details.percent(face.mesh.presence * eyes_open_probability(face.geometry)),
+    }
+    return {name: values[name] for name in details.FACE_DETAIL_ORDER if name in members and name in values}
+
+
+def rekognition_emotions(fer_probabilities: dict[str, float]) -> dict[str, float]:
+    """FER-2013 class probabilities under Rekognition's emotion names."""
+    return {EMOTION_NAMES_BY_FER_CLASS[name]: p for name, p in fer_probabilities.items()}

