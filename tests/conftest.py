@@ -82,8 +82,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
         if process.poll() is not None:
             pytest.fail(f"reko serve exited early:\n{log_path.read_text()}")
         try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+            health = httpx.get(f"{url}/health", timeout=2)
+            if health.status_code == 200:
                 break
+            if health.json().get("status") == "failed":
+                process.kill()
+                pytest.fail(f"reko serve could not load its models: {health.json()}\n{log_path.read_text()}")
         except httpx.HTTPError:
             pass
         if time.monotonic() > deadline:

@@ -81,5 +81,14 @@ def face_detail(
 
 
 def rekognition_emotions(fer_probabilities: dict[str, float]) -> dict[str, float]:
-    """FER-2013 class probabilities under Rekognition's emotion names."""
-    return {EMOTION_NAMES_BY_FER_CLASS[name]: p for name, p in fer_probabilities.items()}
+    """All nine Rekognition emotions from the FER-2013 model's seven classes.
+
+    FER-2013 has no CONFUSED and no UNKNOWN class, so those two are read off the distribution rather than
+    invented: UNKNOWN is the mass outside the model's best guess (how unsure it is), CONFUSED the probability of
+    its second guess (a face read as two expressions at once). Neither is a trained class; the README says so.
+    """
+    named = {EMOTION_NAMES_BY_FER_CLASS[name]: p for name, p in fer_probabilities.items()}
+    ranked = sorted(fer_probabilities.values(), reverse=True)
+    named["UNKNOWN"] = 1.0 - ranked[0]
+    named["CONFUSED"] = ranked[1]
+    return named

@@ -15,8 +15,9 @@ from reko.vision import catalog, face_chips, runtime
 EMOTION_NAMES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 CROP_PX = 64
 # fer's crop expressed in the keypoint template's unit face frame (face_chips): over 1,728 LFW/AFW faces
-# the square Haar box grown by 10 px (at its median size, 117 px) has its centre at y = 0.372 and a side
-# of 1.71 template units (bench/face_attributes_models.py `--fit-emotion-crop`).
+# fer's own Haar cascade (run with opencv-python-headless 4.10, as OpenCV 5 has no CascadeClassifier), made
+# square and grown by 10 px at its median size of 117 px, has its centre at y = 0.372 (x 0.49, taken as
+# the symmetric 0.5) and a side of 1.71 template units.
 CROP_CENTRE = np.array([0.5, 0.372])
 CROP_SIDE = 1.71
 # Fallback when keypoints are unusable: fer's box growth, 10 px of a 117 px box on each side.

@@ -79,6 +79,9 @@ def test_astronaut_face_box_landmarks_and_attributes(rekognition, astronaut_jpeg
     assert face["Gender"]["Value"] == "Female"
     assert face["Smile"]["Value"] is True
     assert face["Emotions"][0]["Type"] == "HAPPY"
+    assert sorted(e["Type"] for e in face["Emotions"]) == sorted(
+        ["HAPPY", "SAD", "ANGRY", "CONFUSED", "DISGUSTED", "SURPRISED", "CALM", "UNKNOWN", "FEAR"]
+    )
     assert 15 <= face["AgeRange"]["Low"] <= 40 <= face["AgeRange"]["High"] <= 70
     assert face["EyesOpen"]["Value"] is True
     assert face["Sunglasses"]["Value"] is False

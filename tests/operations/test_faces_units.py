@@ -1,0 +1,44 @@
+"""Pure Rekognition semantics of DetectFaces: attribute selection, value spelling, emotion mapping."""
+
+from __future__ import annotations
+
+import pytest
+
+from reko.operations import face_details
+from reko.operations.faces import rekognition_emotions
+
+
+@pytest.mark.parametrize(
+    ("attributes", "expected_extra"),
+    [
+        (None, set()),
+        ([], set()),
+        (["DEFAULT"], set()),
+        (["SMILE"], {"Smile"}),
+        (["DEFAULT", "GENDER", "AGE_RANGE"], {"Gender", "AgeRange"}),
+        (["ALL", "DEFAULT"], set(face_details.ATTRIBUTE_MEMBERS.values())),
+    ],
+)
+def test_requested_members(attributes, expected_extra) -> None:
+    assert face_details.requested_members(attributes) == face_details.DEFAULT_MEMBERS | expected_extra
+
+
+@pytest.mark.parametrize(("probability", "value", "confidence"), [(0.9, True, 90.0), (0.2, False, 80.0),
+                                                                 (0.5, True, 50.0)])
+def test_boolean_attribute_reports_confidence_in_its_answer(probability, value, confidence) -> None:
+    assert face_details.boolean_attribute(probability) == {"Value": value, "Confidence": pytest.approx(confidence)}
+
+
+def test_gender_spelling() -> None:
+    assert face_details.gender(0.3) == {"Value": "Female", "Confidence": pytest.approx(70.0)}
+
+
+def test_emotions_cover_every_rekognition_name_most_confident_first() -> None:
+    fer = {"angry": 0.05, "disgust": 0.0, "fear": 0.05, "happy": 0.6, "sad": 0.05, "surprise": 0.2, "neutral": 0.05}
+    listed = face_details.emotions(rekognition_emotions(fer))
+    assert [e["Type"] for e in listed[:2]] == ["HAPPY", "UNKNOWN"]
+    assert {e["Type"] for e in listed} == {"HAPPY", "SAD", "ANGRY", "CONFUSED", "DISGUSTED", "SURPRISED", "CALM",
+                                           "UNKNOWN", "FEAR"}
+    by_name = {e["Type"]: e["Confidence"] for e in listed}
+    assert by_name["CONFUSED"] == pytest.approx(20.0)
+    assert by_name["UNKNOWN"] == pytest.approx(40.0)
