@@ -9,16 +9,15 @@ Run from the repository root: `.venv/bin/python -m bench.face_wear [DATA_DIR]`.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from bench import report
 from scripts.train_face_wear import DEFAULT_DATA_DIR, L2_PENALTY, LabelledFace, fit_logistic, training_sets
 
 FOLDS = 5
-RESULTS_FILE = Path(__file__).resolve().parent / "results" / "face_wear.json"
 
 
 def grouped_folds(groups: list[str], folds: int = FOLDS, seed: int = 0) -> np.ndarray:
@@ -81,22 +80,14 @@ def _subsets(name: str, faces: list[LabelledFace]) -> list[str]:
     return ["mask", "labelled"] if name == "occluded" else ["labelled"]
 
 
-def markdown(rows: list[dict[str, object]]) -> str:
-    columns = ["attribute", "subset", "faces", "positives", "accuracy", "majority_accuracy", "recall",
-               "precision", "auc"]
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(str(row[column]) for column in columns) + " |" for row in rows]
-    return "\n".join(lines)
-
 
 def main(argv: list[str]) -> None:
     data_dir = Path(argv[0]) if argv else DEFAULT_DATA_DIR
     if not data_dir.is_dir():
         raise SystemExit(f"no evaluation data at {data_dir}")
     rows = run(data_dir)
-    RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS_FILE.write_text(json.dumps(rows, indent=2) + "\n")
-    sys.stdout.write(markdown(rows) + "\n")
+    report.save("face_wear", rows)
+    sys.stdout.write(report.markdown(rows) + "\n")
 
 
 if __name__ == "__main__":

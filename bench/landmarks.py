@@ -21,7 +21,6 @@ Run: `python -m bench.landmarks [--data-dir DIR]`; writes bench/results/landmark
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,13 +29,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from bench import report
 from bench.datasets import DATA_DIR
 from reko.operations.face_landmarks import landmark_pixels
 from reko.vision.face_detector import FaceDetector
 from reko.vision.face_mesh import FaceMesh
 
 AFW_DIR = Path("faces") / "landmarks_afw"
-RESULTS_FILE = Path(__file__).resolve().parent / "results" / "landmarks.json"
 IBUG_POINTS = 68
 OUTER_EYE_CORNERS = (36, 45)  # 0-based iBUG
 # Rekognition landmark type -> 0-based iBUG points whose mean is its ground truth.
@@ -188,12 +187,6 @@ def run(data_dir: Path = DATA_DIR, methods: Sequence[str] = tuple(METHODS)) -> l
     return [evaluate(name, METHODS[name](), faces) for name in methods]
 
 
-def markdown(rows: Sequence[dict[str, object]]) -> str:
-    keys = list(rows[0])
-    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    lines += ["| " + " | ".join("—" if row[k] is None else str(row[k]) for k in keys) + " |" for row in rows]
-    return "\n".join(lines)
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Landmark NME on AFW")
@@ -201,9 +194,8 @@ def main() -> None:
     parser.add_argument("--methods", default=",".join(METHODS))
     args = parser.parse_args()
     rows = run(args.data_dir, [m.strip() for m in args.methods.split(",") if m.strip()])
-    print(markdown(rows))
-    RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS_FILE.write_text(json.dumps(rows, indent=2) + "\n")
+    print(report.markdown(rows))
+    report.save("landmarks", rows)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ Run: `python -m bench.latency [--requests 40] [--threads 2]`.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import socket
 import statistics
@@ -26,10 +25,10 @@ import httpx
 import numpy as np
 from botocore.config import Config
 
+from bench import report
 from bench.datasets import DATA_DIR
 from reko.config import DEV_ACCESS_KEY_ID, DEV_SECRET_ACCESS_KEY
 
-RESULTS_FILE = Path(__file__).resolve().parent / "results" / "latency.json"
 MANY_FACES_IMAGE = "faces/wider_val_200_416/images/7_Cheering_Cheering_7_138.jpg"  # 15 GT faces
 CONCURRENCY_LEVELS = (1, 2, 4)
 
@@ -145,14 +144,6 @@ def run(data_dir: Path = DATA_DIR, requests: int = 40, threads: int = 2, workers
     return rows
 
 
-def markdown(rows: list[dict]) -> str:
-    if not rows:
-        return "(no rows)"
-    keys = list(rows[0])
-    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    lines += ["| " + " | ".join(str(row.get(k, "")) for k in keys) + " |" for row in rows]
-    return "\n".join(lines)
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -162,9 +153,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     rows = run(args.data_dir, args.requests, args.threads, args.workers)
-    print(markdown(rows))
-    RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS_FILE.write_text(json.dumps(rows, indent=2))
+    print(report.markdown(rows))
+    report.save("latency", rows)
 
 
 if __name__ == "__main__":

@@ -54,8 +54,7 @@ class FaceModels:
 
     def __init__(self) -> None:
         self.detector = FaceDetector()
-        self.mesh_with_iris = FaceMesh(with_iris=True)
-        self.mesh = FaceMesh(with_iris=False)
+        self.mesh = FaceMesh(with_iris=True)
         self.age_gender = AgeGenderEstimator()
         self.emotions = EmotionClassifier()
 
@@ -78,8 +77,7 @@ def analyze_faces(rgb: np.ndarray, needs: Needs) -> list[FaceAnalysis]:
     faces = largest_faces(models.detector.find_faces(rgb))
     if len(faces) == 0:
         return []
-    mesh_model = models.mesh_with_iris if needs.iris else models.mesh
-    meshes = mesh_model.find_landmarks(rgb, faces.boxes, faces.keypoints)
+    meshes = models.mesh.find_landmarks(rgb, faces.boxes, faces.keypoints, with_iris=needs.iris)
     qualities = assess_quality(rgb, faces.boxes)
     count = len(faces)
     age_ranges: list[tuple[int, int] | None] = [None] * count

@@ -1,43 +1,60 @@
 """Smile, eyes open, mouth open: calibrated readings of mesh geometry and the expression model.
 
 These are not separate models: each turns measured numbers (lid gap over eye width, lip gap over mouth
-width, the expression model's HAPPY probability and the mouth corners' raise) into a probability with a
-logistic curve. The curves' centres and widths are set on hand-labelled faces; bench/face_expressions.py
-measures their accuracy.
+width, the expression model's HAPPY probability and the mouth's width) into a probability with a logistic
+curve fitted on hand-labelled faces. The weights below were fitted on all faces of
+`bench/labels/face_expressions.csv` (LFW, AFW and WIDER crops, labelled by eye) with
+`.venv/bin/python -m bench.face_expressions --fit`; `python -m bench.face_expressions` measures their
+cross-validated accuracy.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from reko.vision.head_pose import FaceGeometry
 
-# Eye aspect ratio: ~0.25-0.35 open, below ~0.15 closed.
-EYES_OPEN_CENTRE = 0.17
-EYES_OPEN_WIDTH = 0.025
-# Inner-lip gap over mouth width: 0 closed, above ~0.1 visibly open.
-MOUTH_OPEN_CENTRE = 0.08
-MOUTH_OPEN_WIDTH = 0.025
-# Smile: the expression model's HAPPY probability, nudged by how far the mouth corners rise.
-SMILE_HAPPY_WEIGHT = 6.0
-SMILE_CORNER_WEIGHT = 20.0
-SMILE_BIAS = -3.0
+# logit = weights . features + bias, features as the `*_features` functions below return them.
+# Closed eyes read 0.07-0.19 on the mesh and open ones mostly above 0.18: centre ~0.15.
+EYES_OPEN_WEIGHTS = (35.674,)
+EYES_OPEN_BIAS = -5.401
+# Lips apart from an inner-lip gap of ~0.08 of the mouth's width.
+MOUTH_OPEN_WEIGHTS = (45.344,)
+MOUTH_OPEN_BIAS = -3.449
+# HAPPY probability, and mouth width over inter-ocular distance (a smile widens the mouth).
+SMILE_WEIGHTS = (5.306, 16.793)
+SMILE_BIAS = -13.245
+
+
+def eyes_open_features(geometry: FaceGeometry) -> tuple[float, ...]:
+    """The more open eye's aspect ratio: a head turned so far that one eye hides still reads 'open'."""
+    return (max(geometry.eye_openness_image_left, geometry.eye_openness_image_right),)
+
+
+def mouth_open_features(geometry: FaceGeometry) -> tuple[float, ...]:
+    return (geometry.mouth_openness,)
+
+
+def smile_features(geometry: FaceGeometry, happy_probability: float) -> tuple[float, ...]:
+    return (happy_probability, geometry.mouth_width_ratio)
+
+
+def eyes_open_probability(geometry: FaceGeometry) -> float:
+    return _logistic(_logit(eyes_open_features(geometry), EYES_OPEN_WEIGHTS, EYES_OPEN_BIAS))
+
+
+def mouth_open_probability(geometry: FaceGeometry) -> float:
+    return _logistic(_logit(mouth_open_features(geometry), MOUTH_OPEN_WEIGHTS, MOUTH_OPEN_BIAS))
+
+
+def smile_probability(geometry: FaceGeometry, happy_probability: float) -> float:
+    return _logistic(_logit(smile_features(geometry, happy_probability), SMILE_WEIGHTS, SMILE_BIAS))
+
+
+def _logit(features: Sequence[float], weights: Sequence[float], bias: float) -> float:
+    return sum(f * w for f, w in zip(features, weights, strict=True)) + bias
 
 
 def _logistic(value: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(min(value, 60.0), -60.0)))
-
-
-def eyes_open_probability(geometry: FaceGeometry) -> float:
-    """Both eyes judged together, from the more open eye (one eye hidden by a turned head stays 'open')."""
-    openness = max(geometry.eye_openness_image_left, geometry.eye_openness_image_right)
-    return _logistic((openness - EYES_OPEN_CENTRE) / EYES_OPEN_WIDTH)
-
-
-def mouth_open_probability(geometry: FaceGeometry) -> float:
-    return _logistic((geometry.mouth_openness - MOUTH_OPEN_CENTRE) / MOUTH_OPEN_WIDTH)
-
-
-def smile_probability(geometry: FaceGeometry, happy_probability: float) -> float:
-    score = SMILE_HAPPY_WEIGHT * happy_probability + SMILE_CORNER_WEIGHT * geometry.smile_corner_raise
-    return _logistic(score + SMILE_BIAS)

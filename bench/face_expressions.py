@@ -1,0 +1,214 @@
+"""Cross-validated accuracy of the Smile, EyesOpen and MouthOpen curves in reko/operations/face_expressions.py.
+
+The labels are hand-made (`bench/labels/face_expressions.csv`: 300 random LFW faces, every AFW face and every
+WIDER face of at least 60 px, plus LFW faces picked for low eye or high mouth openness; a blank label means the
+face could not be judged). Each face is re-measured by the pipeline, the curve's logistic regression is refitted
+inside 5 folds grouped by LFW person (or by photo elsewhere) and scored on the held-out fold at 0.5, beside the
+majority-class baseline. `--fit` prints the weights fitted on all faces, the constants the module ships.
+
+Run from the repository root: `.venv/bin/python -m bench.face_expressions [--fit] [DATA_DIR]`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from bench import report
+from bench.datasets import DATA_DIR
+from reko.operations import face_expressions
+from reko.operations.face_analysis import FaceAnalysis, Needs, analyze_faces
+
+FOLDS = 5
+L2_PENALTY = 1e-2  # on standardised features: a tie-breaker, not a prior
+LABELS_FILE = Path(__file__).resolve().parent / "labels" / "face_expressions.csv"
+ATTRIBUTES = ("smile", "eyes_open", "mouth_open")
+MIN_MATCH_IOU = 0.5
+
+
+@dataclass(frozen=True)
+class LabelledFace:
+    image: str  # path relative to the data folder
+    box: np.ndarray  # (4,) xyxy pixels
+    labels: dict[str, int | None]  # None: not judged
+    sample: str  # random | all | picked
+
+    @property
+    def group(self) -> str:
+        """LFW person (several photos each), else the photo itself: folds never split a group."""
+        path = Path(self.image)
+        return path.parent.name if "lfw" in path.parts else path.stem
+
+
+def features(name: str, face: FaceAnalysis) -> tuple[float, ...]:
+    """The shipped curve's features for one attribute."""
+    if name == "smile":
+        happy = face.emotions["happy"] if face.emotions else 0.0
+        return face_expressions.smile_features(face.geometry, happy)
+    extract: Callable[..., tuple[float, ...]] = (
+        face_expressions.eyes_open_features if name == "eyes_open" else face_expressions.mouth_open_features
+    )
+    return extract(face.geometry)
+
+
+def shipped_probability(name: str, face: FaceAnalysis) -> float:
+    if name == "smile":
+        return face_expressions.smile_probability(face.geometry, face.emotions["happy"] if face.emotions else 0.0)
+    if name == "eyes_open":
+        return face_expressions.eyes_open_probability(face.geometry)
+    return face_expressions.mouth_open_probability(face.geometry)
+
+
+def load_labels(path: Path = LABELS_FILE) -> list[LabelledFace]:
+    with path.open(newline="") as handle:
+        return [
+            LabelledFace(
+                image=row["image"],
+                box=np.array([float(row[key]) for key in ("x0", "y0", "x1", "y1")]),
+                labels={name: int(row[name]) if row[name] else None for name in ATTRIBUTES},
+                sample=row["sample"],
+            )
+            for row in csv.DictReader(handle)
+        ]
+
+
+def measure(labelled: list[LabelledFace], data_dir: Path) -> list[FaceAnalysis | None]:
+    """The pipeline's face matching each labelled box (None when no detection overlaps it)."""
+    found: list[FaceAnalysis | None] = []
+    for face in labelled:
+        rgb = np.asarray(Image.open(data_dir / face.image).convert("RGB"))
+        analyses = analyze_faces(rgb, Needs(iris=True, emotions=True))
+        overlaps = [_iou(face.box, analysis.box) for analysis in analyses]
+        best = int(np.argmax(overlaps)) if overlaps else -1
+        found.append(analyses[best] if best >= 0 and overlaps[best] >= MIN_MATCH_IOU else None)
+    return found
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2_penalty: float = L2_PENALTY) -> tuple[np.ndarray, float]:
+    """Weights and bias on raw features (fitted by Newton's method on standardised ones, bias unpenalised)."""
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
+    z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
+    penalty = np.full(z.shape[1], l2_penalty)
+    penalty[-1] = 0.0
+    theta = np.zeros(z.shape[1])
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-(z @ theta)))
+        hessian = (z * (p * (1 - p))[:, None]).T @ z + np.diag(penalty + 1e-9)
+        step = np.linalg.solve(hessian, z.T @ (p - y) + penalty * theta)
+        theta -= step
+        if np.abs(step).max() < 1e-9:
+            break
+    weights = theta[:-1] / scale
+    return weights, float(theta[-1] - weights @ mean)
+
+
+def grouped_folds(groups: list[str], folds: int = FOLDS, seed: int = 0) -> np.ndarray:
+    """Fold index per sample; every member of a group lands in the same fold."""
+    names = sorted(set(groups))
+    order = np.random.default_rng(seed).permutation(len(names))
+    fold_of = {names[i]: rank % folds for rank, i in enumerate(order)}
+    return np.array([fold_of[group] for group in groups])
+
+
+def out_of_fold(x: np.ndarray, y: np.ndarray, folds: np.ndarray) -> np.ndarray:
+    probabilities = np.zeros(len(y))
+    for fold in np.unique(folds):
+        test = folds == fold
+        weights, bias = fit_logistic(x[~test], y[~test])
+        probabilities[test] = 1.0 / (1.0 + np.exp(-(x[test] @ weights + bias)))
+    return probabilities
+
+
+def auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """Area under the ROC curve (Mann-Whitney, ties counted half)."""
+    positives, negatives = scores[labels == 1], scores[labels == 0]
+    if not len(positives) or not len(negatives):
+        return float("nan")
+    above = (positives[:, None] > negatives[None, :]).sum() + 0.5 * (positives[:, None] == negatives).sum()
+    return float(above / (len(positives) * len(negatives)))
+
+
+def score_row(name: str, method: str, labels: np.ndarray, probabilities: np.ndarray) -> dict[str, object]:
+    predicted = probabilities >= 0.5
+    positives = int(labels.sum())
+    true_positives = int((predicted & (labels == 1)).sum())
+    true_negatives = int((~predicted & (labels == 0)).sum())
+    return {
+        "attribute": name,
+        "method": method,
+        "faces": len(labels),
+        "positives": positives,
+        "accuracy": round(float((predicted == (labels == 1)).mean()), 4),
+        "majority_accuracy": round(max(positives, len(labels) - positives) / len(labels), 4),
+        "precision": round(true_positives / int(predicted.sum()), 4) if predicted.any() else None,
+        "recall": round(true_positives / positives, 4) if positives else None,
+        "negative_recall": round(true_negatives / (len(labels) - positives), 4) if len(labels) > positives else None,
+        "auc": round(auc(labels, probabilities), 4),
+    }
+
+
+def labelled_sets(data_dir: Path) -> dict[str, tuple[list[LabelledFace], list[FaceAnalysis], np.ndarray]]:
+    """Per attribute: the judged, detected faces, their measurements and 0/1 labels."""
+    labelled = load_labels()
+    measured = measure(labelled, data_dir)
+    sets = {}
+    for name in ATTRIBUTES:
+        kept = [(face, found) for face, found in zip(labelled, measured, strict=True)
+                if found is not None and face.labels[name] is not None]
+        sets[name] = ([face for face, _ in kept], [found for _, found in kept],
+                      np.array([face.labels[name] for face, _ in kept], np.float64))
+    return sets
+
+
+def run(data_dir: Path) -> list[dict[str, object]]:
+    """Per attribute: cross-validated refits, and the shipped constants (fitted on these same faces)."""
+    rows = []
+    for name, (faces, found, labels) in labelled_sets(data_dir).items():
+        x = np.array([features(name, analysis) for analysis in found])
+        cross_validated = out_of_fold(x, labels, grouped_folds([face.group for face in faces]))
+        shipped = np.array([shipped_probability(name, analysis) for analysis in found])
+        rows.append(score_row(name, "5-fold grouped CV", labels, cross_validated))
+        rows.append(score_row(name, "shipped (in-sample)", labels, shipped))
+    return rows
+
+
+def fitted_constants(data_dir: Path) -> dict[str, dict[str, object]]:
+    constants: dict[str, dict[str, object]] = {}
+    for name, (_, found, labels) in labelled_sets(data_dir).items():
+        weights, bias = fit_logistic(np.array([features(name, analysis) for analysis in found]), labels)
+        constants[name] = {"weights": [round(float(w), 3) for w in weights], "bias": round(bias, 3)}
+    return constants
+
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    width = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    height = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = width * height
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def main(argv: list[str]) -> None:
+    fit = "--fit" in argv
+    paths = [arg for arg in argv if arg != "--fit"]
+    data_dir = Path(paths[0]) if paths else DATA_DIR
+    if not data_dir.is_dir():
+        raise SystemExit(f"no evaluation data at {data_dir}")
+    if fit:
+        sys.stdout.write(json.dumps(fitted_constants(data_dir), indent=2) + "\n")
+        return
+    rows = run(data_dir)
+    report.save("face_expressions", rows)
+    sys.stdout.write(report.markdown(rows) + "\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
