@@ -22,11 +22,11 @@ import numpy as np
 from PIL import Image
 
 from bench import report
+from bench.classification import grouped_folds, score_row
 from bench.datasets import DATA_DIR
 from reko.operations import face_expressions
 from reko.operations.face_analysis import FaceAnalysis, Needs, analyze_faces
 
-FOLDS = 5
 L2_PENALTY = 1e-2  # on standardised features: a tie-breaker, not a prior
 LABELS_FILE = Path(__file__).resolve().parent / "labels" / "face_expressions.csv"
 ATTRIBUTES = ("smile", "eyes_open", "mouth_open")
@@ -109,12 +109,6 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2_penalty: float = L2_PENALTY) -
     return weights, float(theta[-1] - weights @ mean)
 
 
-def grouped_folds(groups: list[str], folds: int = FOLDS, seed: int = 0) -> np.ndarray:
-    """Fold index per sample; every member of a group lands in the same fold."""
-    names = sorted(set(groups))
-    order = np.random.default_rng(seed).permutation(len(names))
-    fold_of = {names[i]: rank % folds for rank, i in enumerate(order)}
-    return np.array([fold_of[group] for group in groups])
 
 
 def out_of_fold(x: np.ndarray, y: np.ndarray, folds: np.ndarray) -> np.ndarray:
@@ -126,32 +120,8 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, folds: np.ndarray) -> np.ndarray:
     return probabilities
 
 
-def auc(labels: np.ndarray, scores: np.ndarray) -> float:
-    """Area under the ROC curve (Mann-Whitney, ties counted half)."""
-    positives, negatives = scores[labels == 1], scores[labels == 0]
-    if not len(positives) or not len(negatives):
-        return float("nan")
-    above = (positives[:, None] > negatives[None, :]).sum() + 0.5 * (positives[:, None] == negatives).sum()
-    return float(above / (len(positives) * len(negatives)))
 
 
-def score_row(name: str, method: str, labels: np.ndarray, probabilities: np.ndarray) -> dict[str, object]:
-    predicted = probabilities >= 0.5
-    positives = int(labels.sum())
-    true_positives = int((predicted & (labels == 1)).sum())
-    true_negatives = int((~predicted & (labels == 0)).sum())
-    return {
-        "attribute": name,
-        "method": method,
-        "faces": len(labels),
-        "positives": positives,
-        "accuracy": round(float((predicted == (labels == 1)).mean()), 4),
-        "majority_accuracy": round(max(positives, len(labels) - positives) / len(labels), 4),
-        "precision": round(true_positives / int(predicted.sum()), 4) if predicted.any() else None,
-        "recall": round(true_positives / positives, 4) if positives else None,
-        "negative_recall": round(true_negatives / (len(labels) - positives), 4) if len(labels) > positives else None,
-        "auc": round(auc(labels, probabilities), 4),
-    }
 
 
 def labelled_sets(data_dir: Path) -> dict[str, tuple[list[LabelledFace], list[FaceAnalysis], np.ndarray]]:
@@ -174,8 +144,8 @@ def run(data_dir: Path) -> list[dict[str, object]]:
         x = np.array([features(name, analysis) for analysis in found])
         cross_validated = out_of_fold(x, labels, grouped_folds([face.group for face in faces]))
         shipped = np.array([shipped_probability(name, analysis) for analysis in found])
-        rows.append(score_row(name, "5-fold grouped CV", labels, cross_validated))
-        rows.append(score_row(name, "shipped (in-sample)", labels, shipped))
+        rows.append(score_row(labels, cross_validated, attribute=name, method="5-fold grouped CV"))
+        rows.append(score_row(labels, shipped, attribute=name, method="shipped (in-sample)"))
     return rows
 
 
