@@ -1,0 +1,51 @@
+"""The `reko` command: detect-faces prints the API's JSON without a server; models verifies the catalogue."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reko.vision import catalog
+from tests.conftest import REPO_ROOT
+
+
+def reko(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {"REKO_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin"}
+    return subprocess.run(
+        [sys.executable, "-m", "reko.cli", *args], capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=300
+    )
+
+
+def test_detect_faces_prints_the_same_answer_as_the_api(
+    tmp_path: Path, astronaut_jpeg: bytes, rekognition
+) -> None:
+    image = tmp_path / "astronaut.jpg"
+    image.write_bytes(astronaut_jpeg)
+    printed = reko("detect-faces", str(image), "--attributes", "ALL", data_dir=tmp_path / "data")
+    assert printed.returncode == 0, printed.stderr
+    local = json.loads(printed.stdout)
+    remote = rekognition.detect_faces(Image={"Bytes": astronaut_jpeg}, Attributes=["ALL"])
+    assert len(local["FaceDetails"]) == len(remote["FaceDetails"]) == 1
+    for key, value in remote["FaceDetails"][0]["BoundingBox"].items():
+        assert local["FaceDetails"][0]["BoundingBox"][key] == pytest.approx(value, abs=1e-6)
+    assert local["FaceDetails"][0]["Gender"] == remote["FaceDetails"][0]["Gender"]
+
+
+def test_detect_faces_reports_errors_as_the_api_does(tmp_path: Path) -> None:
+    not_an_image = tmp_path / "notes.txt"
+    not_an_image.write_text("hello")
+    printed = reko("detect-faces", str(not_an_image), data_dir=tmp_path / "data")
+    assert printed.returncode == 1
+    assert json.loads(printed.stdout)["__type"] == "InvalidImageFormatException"
+
+
+def test_models_lists_and_verifies_every_model(tmp_path: Path) -> None:
+    printed = reko("models", data_dir=tmp_path / "data")
+    assert printed.returncode == 0, printed.stdout + printed.stderr
+    for model in catalog.MODELS:
+        assert model.name in printed.stdout
+    assert printed.stdout.count("ok  sha256") == len(catalog.MODELS)
