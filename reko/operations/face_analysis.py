@@ -68,7 +68,7 @@ def largest_faces(faces: FaceBoxes, limit: int = MAX_FACES) -> FaceBoxes:
     """The `limit` largest faces, largest first."""
     areas = (faces.boxes[:, 2] - faces.boxes[:, 0]) * (faces.boxes[:, 3] - faces.boxes[:, 1])
     order = np.argsort(-areas, kind="stable")[:limit]
-    return FaceBoxes(boxes=faces.boxes[order], scores=faces.scores[order], keypoints=faces.keypoints[order])
+    return faces.take(order)
 
 
 def analyze_faces(rgb: np.ndarray, needs: Needs) -> list[FaceAnalysis]:

@@ -90,7 +90,7 @@ class FaceDetector:
             found.append(self.find_faces_at(rgb, second_scale))
         faces = _non_maximum_suppression(_concatenate(found), self.nms_iou)
         sides = np.maximum(faces.boxes[:, 2] - faces.boxes[:, 0], faces.boxes[:, 3] - faces.boxes[:, 1])
-        return _sorted(_select(faces, np.flatnonzero(sides >= self.min_face_px)))
+        return _sorted(faces.take(np.flatnonzero(sides >= self.min_face_px)))
 
     def find_faces_at(self, rgb: np.ndarray, scale: float) -> FaceBoxes:
         """One YuNet pass on the RGB image resized by `scale`; faces in the unscaled image's pixels."""
@@ -193,17 +193,11 @@ def _non_maximum_suppression(faces: FaceBoxes, iou_threshold: float) -> FaceBoxe
         overlap = np.prod(np.clip(bottom_right - top_left, 0, None), axis=1)
         iou = overlap / np.maximum(areas[best] + areas[rest] - overlap, 1e-9)
         order = rest[iou <= iou_threshold]
-    return _select(faces, np.array(keep, np.int64))
-
-
-def _select(faces: FaceBoxes, indices: np.ndarray) -> FaceBoxes:
-    return FaceBoxes(
-        boxes=faces.boxes[indices], scores=faces.scores[indices], keypoints=faces.keypoints[indices]
-    )
+    return faces.take(np.array(keep, np.int64))
 
 
 def _sorted(faces: FaceBoxes) -> FaceBoxes:
-    return _select(faces, np.argsort(-faces.scores, kind="stable"))
+    return faces.take(np.argsort(-faces.scores, kind="stable"))
 
 
 def _concatenate(parts: list[FaceBoxes]) -> FaceBoxes:

@@ -33,6 +33,10 @@ class FaceBoxes:
     def __len__(self) -> int:
         return len(self.boxes)
 
+    def take(self, indices: np.ndarray) -> FaceBoxes:
+        """The faces at `indices`, in that order."""
+        return FaceBoxes(boxes=self.boxes[indices], scores=self.scores[indices], keypoints=self.keypoints[indices])
+
     @classmethod
     def empty(cls) -> FaceBoxes:
         return cls(
