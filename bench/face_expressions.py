@@ -4,7 +4,9 @@ The labels are hand-made (`bench/labels/face_expressions.csv`: 300 random LFW fa
 WIDER face of at least 60 px, plus LFW faces picked for low eye or high mouth openness; a blank label means the
 face could not be judged). Each face is re-measured by the pipeline, the curve's logistic regression is refitted
 inside 5 folds grouped by LFW person (or by photo elsewhere) and scored on the held-out fold at 0.5, beside the
-majority-class baseline. `--fit` prints the weights fitted on all faces, the constants the module ships.
+majority-class baseline. EyesOpen is scored twice: on the iris model's lid gaps (the shipped curve when the
+iris model runs) and on the mesh alone (its fallback). `--fit` prints the weights fitted on all faces, the
+constants the module ships.
 
 Run from the repository root: `.venv/bin/python -m bench.face_expressions [--fit] [DATA_DIR]`.
 """
@@ -15,7 +17,7 @@ import csv
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,10 +28,14 @@ from bench.classification import grouped_folds, score_row
 from bench.datasets import DATA_DIR
 from reko.operations import face_expressions
 from reko.operations.face_analysis import FaceAnalysis, Needs, analyze_faces
+from reko.vision.head_pose import FaceGeometry, face_geometry
 
 L2_PENALTY = 1e-2  # on standardised features: a tie-breaker, not a prior
 LABELS_FILE = Path(__file__).resolve().parent / "labels" / "face_expressions.csv"
-ATTRIBUTES = ("smile", "eyes_open", "mouth_open")
+ATTRIBUTES = ("smile", "eyes_open", "mouth_open")  # label columns
+# Curves scored, each on its attribute's labels.
+CURVES = ("smile", "eyes_open", "eyes_open_mesh", "mouth_open")
+LABEL_OF_CURVE = {"eyes_open_mesh": "eyes_open"}
 MIN_MATCH_IOU = 0.5
 
 
@@ -47,23 +53,37 @@ class LabelledFace:
         return path.parent.name if "lfw" in path.parts else path.stem
 
 
+def geometry_of(face: FaceAnalysis) -> FaceGeometry:
+    """The face's geometry with the iris model's lid gaps (re-measured when the pipeline left them out)."""
+    if face.geometry.lid_gap_image_left is not None or face.mesh.eye_contours is None:
+        return face.geometry
+    return face_geometry(face.mesh.points, face.mesh.eye_contours)
+
+
 def features(name: str, face: FaceAnalysis) -> tuple[float, ...]:
-    """The shipped curve's features for one attribute."""
+    """The shipped curve's features for one curve of `CURVES`."""
+    geometry = geometry_of(face)
     if name == "smile":
         happy = face.emotions["happy"] if face.emotions else 0.0
-        return face_expressions.smile_features(face.geometry, happy)
-    extract: Callable[..., tuple[float, ...]] = (
-        face_expressions.eyes_open_features if name == "eyes_open" else face_expressions.mouth_open_features
-    )
-    return extract(face.geometry)
+        return face_expressions.smile_features(geometry, happy)
+    extract: dict[str, Callable[[FaceGeometry], tuple[float, ...]]] = {
+        "eyes_open": face_expressions.eyes_open_features,
+        "eyes_open_mesh": face_expressions.eyes_open_mesh_features,
+        "mouth_open": face_expressions.mouth_open_features,
+    }
+    return extract[name](geometry)
 
 
 def shipped_probability(name: str, face: FaceAnalysis) -> float:
+    geometry = geometry_of(face)
     if name == "smile":
-        return face_expressions.smile_probability(face.geometry, face.emotions["happy"] if face.emotions else 0.0)
+        return face_expressions.smile_probability(geometry, face.emotions["happy"] if face.emotions else 0.0)
     if name == "eyes_open":
-        return face_expressions.eyes_open_probability(face.geometry)
-    return face_expressions.mouth_open_probability(face.geometry)
+        return face_expressions.eyes_open_probability(geometry)
+    if name == "eyes_open_mesh":
+        return face_expressions.eyes_open_probability(replace(geometry, lid_gap_image_left=None,
+                                                              lid_gap_image_right=None))
+    return face_expressions.mouth_open_probability(geometry)
 
 
 def load_labels(path: Path = LABELS_FILE) -> list[LabelledFace]:
@@ -109,9 +129,8 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2_penalty: float = L2_PENALTY) -
     return weights, float(theta[-1] - weights @ mean)
 
 
-
-
 def out_of_fold(x: np.ndarray, y: np.ndarray, folds: np.ndarray) -> np.ndarray:
+    """Each face's probability from a curve refitted without its fold."""
     probabilities = np.zeros(len(y))
     for fold in np.unique(folds):
         test = folds == fold
@@ -120,25 +139,22 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, folds: np.ndarray) -> np.ndarray:
     return probabilities
 
 
-
-
-
-
 def labelled_sets(data_dir: Path) -> dict[str, tuple[list[LabelledFace], list[FaceAnalysis], np.ndarray]]:
-    """Per attribute: the judged, detected faces, their measurements and 0/1 labels."""
+    """Per curve of `CURVES`: the judged, detected faces, their measurements and 0/1 labels."""
     labelled = load_labels()
     measured = measure(labelled, data_dir)
     sets = {}
-    for name in ATTRIBUTES:
+    for name in CURVES:
+        attribute = LABEL_OF_CURVE.get(name, name)
         kept = [(face, found) for face, found in zip(labelled, measured, strict=True)
-                if found is not None and face.labels[name] is not None]
+                if found is not None and face.labels[attribute] is not None]
         sets[name] = ([face for face, _ in kept], [found for _, found in kept],
-                      np.array([face.labels[name] for face, _ in kept], np.float64))
+                      np.array([face.labels[attribute] for face, _ in kept], np.float64))
     return sets
 
 
 def run(data_dir: Path) -> list[dict[str, object]]:
-    """Per attribute: cross-validated refits, and the shipped constants (fitted on these same faces)."""
+    """Per curve: cross-validated refits, and the shipped constants (fitted on these same faces)."""
     rows = []
     for name, (faces, found, labels) in labelled_sets(data_dir).items():
         x = np.array([features(name, analysis) for analysis in found])
@@ -155,7 +171,6 @@ def fitted_constants(data_dir: Path) -> dict[str, dict[str, object]]:
         weights, bias = fit_logistic(np.array([features(name, analysis) for analysis in found]), labels)
         constants[name] = {"weights": [round(float(w), 3) for w in weights], "bias": round(bias, 3)}
     return constants
-
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:

@@ -96,8 +96,8 @@ def analyze_faces(rgb: np.ndarray, needs: Needs) -> list[FaceAnalysis]:
     return [
         FaceAnalysis(
             box=faces.boxes[i], score=float(faces.scores[i]), keypoints=faces.keypoints[i], mesh=meshes[i],
-            geometry=face_geometry(meshes[i].points), quality=qualities[i], age_range=age_ranges[i],
-            male_probability=male[i], emotions=expressions[i], wear=wear[i],
+            geometry=face_geometry(meshes[i].points, meshes[i].eye_contours), quality=qualities[i],
+            age_range=age_ranges[i], male_probability=male[i], emotions=expressions[i], wear=wear[i],
         )
         for i in range(count)
     ]

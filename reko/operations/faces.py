@@ -34,7 +34,8 @@ def detect_faces(request: dict[str, Any], context: OperationContext) -> dict[str
     attributes = request.get("Attributes") or ["DEFAULT"]
     members = details.requested_members(attributes)
     needs = Needs(
-        iris=details.wants_all_landmarks(attributes) or "EyeDirection" in members,
+        # pupils, gaze and the lid contours EyesOpen reads all come from the iris model
+        iris=details.wants_all_landmarks(attributes) or bool({"EyeDirection", "EyesOpen"} & members),
         age_gender=bool({"AgeRange", "Gender"} & members),
         emotions=bool({"Emotions", "Smile"} & members),
         wear=bool({"Eyeglasses", "Sunglasses", "Beard", "Mustache", "FaceOccluded"} & members),

@@ -5,7 +5,8 @@ the image as a square around its box, rotated so that the eyes are level, then t
 An optional second pass re-crops around the first pass's points, as MediaPipe's own tracking does; it is
 off by default (on AFW it moved the 5-point NME from 4.01 % to 3.99 % for twice the time). The iris model
 then runs on a 64x64 crop around each eye (the image-right eye mirrored, since the model only knows one
-side) and adds the iris centre and four rim points.
+side) and adds the iris centre and four rim points; it also redraws each eye's contour (lids, two halos
+and the brow, 71 points) more finely than the mesh does, kept apart as `FaceMeshResult.eye_contours`.
 
 Point order is MediaPipe's 478-point topology: 0-467 the mesh, 468-472 the iris of the eye at mesh
 points 33/133 (the image-left eye in an unmirrored photo; centre first), 473-477 the other iris.
@@ -25,6 +26,12 @@ MESH_INPUT_PX = 192
 IRIS_INPUT_PX = 64
 MESH_POINTS = 468
 IRIS_POINTS = 5
+EYE_CONTOUR_POINTS = 71
+# Positions in the iris model's 71-point eye contour (MediaPipe's order, the same for both eyes once the
+# mirrored eye is mapped back): the lower lid runs corner to corner, the upper lid between the corners.
+EYE_CONTOUR_CORNERS = (0, 8)  # mesh 33 and 133 for the image-left eye, 263 and 362 for the other
+EYE_CONTOUR_LOWER_LID = (1, 2, 3, 4, 5, 6, 7)
+EYE_CONTOUR_UPPER_LID = (9, 10, 11, 12, 13, 14, 15)
 ALL_POINTS = MESH_POINTS + 2 * IRIS_POINTS
 # Crop side over the detector (YuNet) box's longer side: the lowest AFW NME of 1.2 / 1.3 / 1.4 / 1.5 / 1.8.
 DEFAULT_BOX_CROP_SCALE = 1.3
@@ -48,14 +55,20 @@ class FaceMeshResult:
         points: (478, 3) float32; x, y in pixels of the full image, z in the same pixel scale (smaller is
             nearer the camera, centred near the face's middle depth).
         presence: the model's face-presence probability in [0, 1] for the final crop.
+        eye_contours: (2, 71, 3) float32 in the same pixels as `points`, the iris model's eye contours
+            (image-left eye first; order as `EYE_CONTOUR_*`), or None when the iris model did not run.
+            Its lids close fully on shut eyes, where the mesh's stay apart.
     """
 
     points: np.ndarray
     presence: float
+    eye_contours: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.points.shape != (ALL_POINTS, 3):
             raise ValueError(f"points must be ({ALL_POINTS}, 3), got {self.points.shape}")
+        if self.eye_contours is not None and self.eye_contours.shape != (2, EYE_CONTOUR_POINTS, 3):
+            raise ValueError(f"eye_contours must be (2, {EYE_CONTOUR_POINTS}, 3), got {self.eye_contours.shape}")
 
 
 @dataclass(frozen=True)
@@ -166,9 +179,13 @@ class FaceMesh:
         mesh, presence = self._run_mesh(rgb, _Crop(centre, side, angle, MESH_INPUT_PX))
         if self.refine:
             mesh, presence = self._run_mesh(rgb, _landmark_crop(mesh))
-        irises = self._run_irises(rgb, mesh, self._iris) if iris and self._iris else _corner_midpoints(mesh)
+        contours = None
+        if iris and self._iris:
+            irises, contours = self._run_irises(rgb, mesh, self._iris)
+        else:
+            irises = _corner_midpoints(mesh)
         points = np.vstack([mesh, irises]).astype(np.float32)
-        return FaceMeshResult(points=points, presence=presence)
+        return FaceMeshResult(points=points, presence=presence, eye_contours=contours)
 
     def _run_mesh(self, rgb: np.ndarray, crop: _Crop) -> tuple[np.ndarray, float]:
         name = self._mesh.get_inputs()[0].name
@@ -177,18 +194,23 @@ class FaceMesh:
         return crop.points_to_image(local), _sigmoid(float(np.ravel(flag)[0]))
 
     @staticmethod
-    def _run_irises(rgb: np.ndarray, mesh: np.ndarray, session: ort.InferenceSession) -> np.ndarray:
+    def _run_irises(
+        rgb: np.ndarray, mesh: np.ndarray, session: ort.InferenceSession
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(10, 3) iris points and (2, 71, 3) eye contours, image pixels, image-left eye first."""
         name = session.get_inputs()[0].name
-        found = []
+        found, contours = [], []
         for corners, mirror in ((EYE_CORNERS_A, False), (EYE_CORNERS_B, True)):
             start, end = mesh[corners[0], :2], mesh[corners[1], :2]
             side = max(IRIS_CROP_SCALE * float(np.linalg.norm(end - start)), 1.0)
             crop = _Crop((start + end) / 2, side, _angle(start, end), IRIS_INPUT_PX)
             # The model knows one eye only: the other is mirrored in and its points mirrored back.
-            _, iris = session.run(None, {name: crop.cut(rgb, mirror=mirror)})
+            contour, iris = session.run(None, {name: crop.cut(rgb, mirror=mirror)})
             local = np.asarray(iris, np.float64).reshape(IRIS_POINTS, 3)
             found.append(crop.points_to_image(local, mirror=mirror))
-        return np.vstack(found)
+            local = np.asarray(contour, np.float64).reshape(EYE_CONTOUR_POINTS, 3)
+            contours.append(crop.points_to_image(local, mirror=mirror))
+        return np.vstack(found), np.stack(contours).astype(np.float32)
 
 
 def _landmark_crop(mesh: np.ndarray) -> _Crop:

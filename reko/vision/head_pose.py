@@ -17,7 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reko.vision.face_mesh import ALL_POINTS
+from reko.vision.face_mesh import (
+    ALL_POINTS,
+    EYE_CONTOUR_CORNERS,
+    EYE_CONTOUR_LOWER_LID,
+    EYE_CONTOUR_POINTS,
+    EYE_CONTOUR_UPPER_LID,
+)
 
 # Mesh indices (MediaPipe topology), named by the image side they lie on in an unmirrored photo.
 OUTER_EYE_CORNERS = (33, 263)
@@ -65,6 +71,10 @@ class FaceGeometry:
         smile_corner_raise: how far the mouth corners sit above the lips' midline, over the inter-ocular
             distance (positive when the corners are raised, as in a smile).
         mouth_width_ratio: mouth width over the inter-ocular distance (grows in a smile).
+        lid_gap_image_left, lid_gap_image_right: the same eyes' lid gap over eye width measured on the
+            iris model's finer contours (`FaceMeshResult.eye_contours`), None when they are absent. Its
+            lids meet on shut eyes (median 0.11 on the labelled closed eyes, against 0.19 for open ones),
+            where the mesh's stay apart, so it separates closed eyes better than the aspect ratios above.
     """
 
     pose: HeadPose
@@ -75,6 +85,8 @@ class FaceGeometry:
     mouth_openness: float
     smile_corner_raise: float
     mouth_width_ratio: float
+    lid_gap_image_left: float | None = None
+    lid_gap_image_right: float | None = None
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
@@ -105,9 +117,17 @@ def head_pose(points: np.ndarray) -> HeadPose:
     return HeadPose(yaw_deg=float(yaw), pitch_deg=float(_wrap(pitch)), roll_deg=float(roll))
 
 
-def face_geometry(points: np.ndarray) -> FaceGeometry:
-    """Pose, gaze and eye/mouth ratios of a face from its mesh (points as for `head_pose`)."""
+def face_geometry(points: np.ndarray, eye_contours: np.ndarray | None = None) -> FaceGeometry:
+    """Pose, gaze and eye/mouth ratios of a face from its mesh.
+
+    Args:
+        points: (478, 3) mesh points in image pixels, as for `head_pose`.
+        eye_contours: (2, 71, 3) iris-model eye contours (`FaceMeshResult.eye_contours`), or None;
+            they add the lid gaps.
+    """
     _check(points)
+    if eye_contours is not None and np.shape(eye_contours) != (2, EYE_CONTOUR_POINTS, 3):
+        raise ValueError(f"expected (2, {EYE_CONTOUR_POINTS}, 3) eye contours, got {np.shape(eye_contours)}")
     pose = head_pose(points)
     local = _in_face_frame(np.asarray(points, np.float64))
     eye_yaw, eye_pitch = _eye_turn_deg(local)
@@ -117,6 +137,10 @@ def face_geometry(points: np.ndarray) -> FaceGeometry:
     lip_midline_y = (local[UPPER_LIP_TOP, 1] + local[LOWER_LIP_BOTTOM, 1]) / 2
     corners_y = (left_corner[1] + right_corner[1]) / 2
     lip_gap = float(np.linalg.norm(local[INNER_LIP_LOWER] - local[INNER_LIP_UPPER]))
+    lid_gaps: tuple[float | None, ...] = (None, None)
+    if eye_contours is not None:
+        down = np.asarray(points, np.float64)[CHIN_BOTTOM, :2] - np.asarray(points, np.float64)[FOREHEAD_TOP, :2]
+        lid_gaps = tuple(_lid_gap(eye, down) for eye in eye_contours)
     return FaceGeometry(
         pose=pose,
         gaze_yaw_deg=float(np.clip(pose.yaw_deg + eye_yaw, -180, 180)),
@@ -126,6 +150,8 @@ def face_geometry(points: np.ndarray) -> FaceGeometry:
         mouth_openness=_ratio(lip_gap, mouth_width),
         smile_corner_raise=_ratio(float(corners_y - lip_midline_y), inter_ocular),
         mouth_width_ratio=_ratio(mouth_width, inter_ocular),
+        lid_gap_image_left=lid_gaps[0],
+        lid_gap_image_right=lid_gaps[1],
     )
 
 
@@ -162,6 +188,23 @@ def _eye_aspect_ratio(local: np.ndarray, eye: tuple[int, ...]) -> float:
     p1, p2, p3, p4, p5, p6 = (local[i] for i in eye)
     vertical = float(np.linalg.norm(p2 - p6) + np.linalg.norm(p3 - p5))
     return _ratio(vertical, 2 * float(np.linalg.norm(p1 - p4)))
+
+
+def _lid_gap(contour: np.ndarray, down: np.ndarray) -> float:
+    """Mean gap between matching upper- and lower-lid points, across the corner line, over eye width.
+
+    Measured in the image plane (the contours' depth is relative to each eye's own crop), along the
+    corner line's normal that points down the face; lids that cross read below zero.
+    """
+    xy = np.asarray(contour, np.float64)[:, :2]
+    corner_a, corner_b = xy[EYE_CONTOUR_CORNERS[0]], xy[EYE_CONTOUR_CORNERS[1]]
+    width = float(np.linalg.norm(corner_b - corner_a))
+    if width <= 0:
+        return 0.0
+    along = (corner_b - corner_a) / width
+    normal = _unit(down - along * float(down @ along))
+    gaps = (xy[list(EYE_CONTOUR_LOWER_LID)] - xy[list(EYE_CONTOUR_UPPER_LID)]) @ normal
+    return float(gaps.mean()) / width
 
 
 def _ratio(numerator: float, denominator: float) -> float:

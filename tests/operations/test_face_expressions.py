@@ -12,7 +12,12 @@ import pytest
 from PIL import Image
 
 from reko.operations.face_analysis import Needs, analyze_faces
-from reko.operations.face_expressions import eyes_open_probability, mouth_open_probability, smile_probability
+from reko.operations.face_expressions import (
+    eyes_open_features,
+    eyes_open_probability,
+    mouth_open_probability,
+    smile_probability,
+)
 from reko.vision.head_pose import FaceGeometry, HeadPose
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -29,14 +34,32 @@ def _with(**changes: Any) -> FaceGeometry:
     return dataclasses.replace(NEUTRAL, **changes)
 
 
+@pytest.mark.parametrize("low, high", [(0.0, 0.08), (0.08, 0.12), (0.12, 0.25)])
+def test_eyes_open_rises_with_the_contour_lid_gap(low: float, high: float) -> None:
+    closed = eyes_open_probability(_with(lid_gap_image_left=low, lid_gap_image_right=low))
+    opened = eyes_open_probability(_with(lid_gap_image_left=high, lid_gap_image_right=high))
+    assert 0.0 <= closed < opened <= 1.0
+
+
+def test_eyes_open_contour_ends() -> None:
+    # The mesh's aspect ratios (open in NEUTRAL) give way to the contours' lid gaps when there are some.
+    assert eyes_open_probability(_with(lid_gap_image_left=0.03, lid_gap_image_right=0.03)) < 0.1
+    assert eyes_open_probability(_with(lid_gap_image_left=0.2, lid_gap_image_right=0.2)) > 0.9
+
+
+def test_eyes_open_features_need_the_contours() -> None:
+    with pytest.raises(ValueError):
+        eyes_open_features(NEUTRAL)
+
+
 @pytest.mark.parametrize("low, high", [(0.05, 0.12), (0.12, 0.18), (0.18, 0.3)])
-def test_eyes_open_rises_with_the_lid_gap(low: float, high: float) -> None:
+def test_eyes_open_rises_with_the_mesh_lid_gap(low: float, high: float) -> None:
     closed = eyes_open_probability(_with(eye_openness_image_left=low, eye_openness_image_right=low))
     opened = eyes_open_probability(_with(eye_openness_image_left=high, eye_openness_image_right=high))
     assert 0.0 <= closed < opened <= 1.0
 
 
-def test_eyes_open_ends() -> None:
+def test_eyes_open_mesh_ends() -> None:
     assert eyes_open_probability(_with(eye_openness_image_left=0.05, eye_openness_image_right=0.05)) < 0.1
     assert eyes_open_probability(NEUTRAL) > 0.9
 

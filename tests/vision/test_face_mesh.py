@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from reko.vision.face_detector import FaceDetector
-from reko.vision.face_mesh import ALL_POINTS, FaceMesh
+from reko.vision.face_mesh import ALL_POINTS, EYE_CONTOUR_CORNERS, EYE_CONTOUR_POINTS, FaceMesh
 
 DATA_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 AFW_DIR = DATA_DIR / "faces" / "landmarks_afw"
@@ -51,6 +51,22 @@ def test_iris_can_be_skipped_per_call(astronaut, mesh: FaceMesh) -> None:
     (without,) = mesh.find_landmarks(rgb, boxes, keypoints, with_iris=False)
     np.testing.assert_allclose(with_iris.points[:468], without.points[:468])
     np.testing.assert_allclose(without.points[468], (without.points[33] + without.points[133]) / 2, atol=1e-3)
+
+
+def test_eye_contours_come_with_the_iris_model(astronaut, mesh: FaceMesh) -> None:
+    rgb, boxes, keypoints = astronaut
+    (with_iris,) = mesh.find_landmarks(rgb, boxes, keypoints)
+    (without,) = mesh.find_landmarks(rgb, boxes, keypoints, with_iris=False)
+    assert without.eye_contours is None
+    contours = with_iris.eye_contours
+    assert contours is not None and contours.shape == (2, EYE_CONTOUR_POINTS, 3) and contours.dtype == np.float32
+    # Each contour's corners land near the mesh's own corners of the same eye, in image order.
+    eye_width = float(np.linalg.norm(with_iris.points[133, :2] - with_iris.points[33, :2]))
+    for eye, mesh_corners in ((0, (33, 133)), (1, (263, 362))):
+        for corner, mesh_index in zip(EYE_CONTOUR_CORNERS, mesh_corners, strict=True):
+            gap = np.linalg.norm(contours[eye, corner, :2] - with_iris.points[mesh_index, :2])
+            assert gap < 0.25 * eye_width
+    assert contours[0, :, 0].mean() < contours[1, :, 0].mean()
 
 
 def test_no_faces_gives_no_results(astronaut, mesh: FaceMesh) -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from reko.vision.face_detector import FaceDetector
-from reko.vision.face_mesh import FaceMesh
+from reko.vision.face_mesh import EYE_CONTOUR_LOWER_LID, EYE_CONTOUR_UPPER_LID, FaceMesh, FaceMeshResult
 from reko.vision.head_pose import face_geometry, head_pose
 
 
@@ -16,6 +16,14 @@ def astronaut_points() -> np.ndarray:
     rgb = skimage_data.astronaut()
     faces = FaceDetector().find_faces(rgb)
     return FaceMesh().find_landmarks(rgb, faces.boxes, faces.keypoints)[0].points
+
+
+@pytest.fixture(scope="module")
+def astronaut_mesh() -> FaceMeshResult:
+    skimage_data = pytest.importorskip("skimage.data")
+    rgb = skimage_data.astronaut()
+    faces = FaceDetector().find_faces(rgb)
+    return FaceMesh().find_landmarks(rgb, faces.boxes, faces.keypoints)[0]
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +68,30 @@ def test_astronaut_pose_and_geometry_are_plausible(astronaut_points: np.ndarray)
     assert 0.0 <= geometry.mouth_openness < 0.5
     assert 0.3 < geometry.mouth_width_ratio < 1.2
     assert geometry.smile_corner_raise > 0  # she smiles
+
+
+def test_lid_gaps_need_the_eye_contours(astronaut_mesh: FaceMeshResult) -> None:
+    without = face_geometry(astronaut_mesh.points)
+    assert without.lid_gap_image_left is None and without.lid_gap_image_right is None
+    geometry = face_geometry(astronaut_mesh.points, astronaut_mesh.eye_contours)
+    assert geometry.lid_gap_image_left is not None and geometry.lid_gap_image_right is not None
+    # Her eyes are open: labelled open eyes read 0.13-0.3, closed ones about 0.1 and below.
+    assert 0.12 < geometry.lid_gap_image_left < 0.4
+    assert 0.12 < geometry.lid_gap_image_right < 0.4
+
+
+def test_shut_lids_read_no_gap(astronaut_mesh: FaceMeshResult) -> None:
+    contours = np.array(astronaut_mesh.eye_contours, copy=True)
+    # Move each upper-lid point onto its lower-lid partner: a shut eye.
+    contours[:, list(EYE_CONTOUR_UPPER_LID)] = contours[:, list(EYE_CONTOUR_LOWER_LID)]
+    geometry = face_geometry(astronaut_mesh.points, contours)
+    assert geometry.lid_gap_image_left == pytest.approx(0.0, abs=1e-6)
+    assert geometry.lid_gap_image_right == pytest.approx(0.0, abs=1e-6)
+
+
+def test_bad_eye_contours_are_refused(astronaut_mesh: FaceMeshResult) -> None:
+    with pytest.raises(ValueError):
+        face_geometry(astronaut_mesh.points, np.zeros((1, 71, 3), np.float32))
 
 
 def test_mirroring_flips_yaw_and_roll(
