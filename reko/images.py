@@ -85,8 +85,10 @@ def decode_image(
             width, height = encoded.size
             _check_dimensions(width, height, min_side_px, max_side_px, max_pixels)
             encoded.load()
-            picture = ImageOps.exif_transpose(encoded) if image_format == "JPEG" else encoded
-            rgb = np.asarray(picture.convert("RGB"))
+            if image_format == "JPEG":
+                ImageOps.exif_transpose(encoded, in_place=True)
+            picture = encoded if encoded.mode == "RGB" else encoded.convert("RGB")  # skip a copy when we can
+            rgb = np.asarray(picture)
     except (ImageTooLargeException, InvalidParameterException):
         raise
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:

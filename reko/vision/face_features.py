@@ -40,7 +40,8 @@ def texture_features(rgb: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
         return np.zeros((0, len(BANDS_ROWS) * FEATURE_MAPS), np.float32)
     chips = face_chips.extract_chips(rgb, keypoints, AGE_CHIP_PX, CHIP_PADDING)
     network_input = (chips.astype(np.float32) - CHANNEL_MEANS) * np.float32(PIXEL_SCALE)
-    session = runtime.session(catalog.model_path(MODEL_NAME))  # both cached: cheap after the first call
+    # both cached: cheap after the first call
+    session = runtime.session(catalog.model_path(MODEL_NAME), runtime.SMALL_MODEL_THREADS)
     (maps,) = session.run(None, {"images": np.ascontiguousarray(network_input.transpose(0, 3, 1, 2))})
     maps = np.asarray(maps, np.float32)
     if maps.shape[1:] != (FEATURE_MAPS, MAP_PX, MAP_PX):

@@ -140,8 +140,8 @@ class FaceMesh:
         self.refine = refine
         self.with_iris = with_iris
         self.crop_shift = crop_shift
-        self._mesh = runtime.session(catalog.model_path("face-mesh"))
-        self._iris = runtime.session(catalog.model_path("face-mesh-iris")) if with_iris else None
+        self._mesh = runtime.session(catalog.model_path("face-mesh"), runtime.SMALL_MODEL_THREADS)
+        self._iris = _iris_session() if with_iris else None
 
     def find_landmarks(self, rgb: np.ndarray, boxes: np.ndarray, keypoints: np.ndarray,
                        with_iris: bool | None = None) -> list[FaceMeshResult]:
@@ -166,7 +166,7 @@ class FaceMesh:
             raise ValueError(f"{len(boxes)} boxes but {len(keypoints)} keypoint sets")
         iris = self.with_iris if with_iris is None else with_iris
         if iris and self._iris is None:
-            self._iris = runtime.session(catalog.model_path("face-mesh-iris"))
+            self._iris = _iris_session()
         return [self._one_face(rgb, box, points, iris) for box, points in zip(boxes, keypoints, strict=True)]
 
     def _one_face(
@@ -199,18 +199,24 @@ class FaceMesh:
     ) -> tuple[np.ndarray, np.ndarray]:
         """(10, 3) iris points and (2, 71, 3) eye contours, image pixels, image-left eye first."""
         name = session.get_inputs()[0].name
-        found, contours = [], []
-        for corners, mirror in ((EYE_CORNERS_A, False), (EYE_CORNERS_B, True)):
+        crops, mirrors = [], (False, True)
+        for corners in (EYE_CORNERS_A, EYE_CORNERS_B):
             start, end = mesh[corners[0], :2], mesh[corners[1], :2]
             side = max(IRIS_CROP_SCALE * float(np.linalg.norm(end - start)), 1.0)
-            crop = _Crop((start + end) / 2, side, _angle(start, end), IRIS_INPUT_PX)
-            # The model knows one eye only: the other is mirrored in and its points mirrored back.
-            contour, iris = session.run(None, {name: crop.cut(rgb, mirror=mirror)})
+            crops.append(_Crop((start + end) / 2, side, _angle(start, end), IRIS_INPUT_PX))
+        # The model knows one eye only: the other is mirrored in and its points mirrored back.
+        feeds = [{name: crop.cut(rgb, mirror=mirror)} for crop, mirror in zip(crops, mirrors, strict=True)]
+        found, contours = [], []
+        for crop, mirror, (contour, iris) in zip(crops, mirrors, runtime.run_each(session, feeds), strict=True):
             local = np.asarray(iris, np.float64).reshape(IRIS_POINTS, 3)
             found.append(crop.points_to_image(local, mirror=mirror))
             local = np.asarray(contour, np.float64).reshape(EYE_CONTOUR_POINTS, 3)
             contours.append(crop.points_to_image(local, mirror=mirror))
         return np.vstack(found), np.stack(contours).astype(np.float32)
+
+
+def _iris_session() -> ort.InferenceSession:
+    return runtime.session(catalog.model_path("face-mesh-iris"), runtime.SMALL_MODEL_THREADS)
 
 
 def _landmark_crop(mesh: np.ndarray) -> _Crop:
