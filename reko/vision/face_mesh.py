@@ -167,52 +167,63 @@ class FaceMesh:
         iris = self.with_iris if with_iris is None else with_iris
         if iris and self._iris is None:
             self._iris = _iris_session()
-        return [self._one_face(rgb, box, points, iris) for box, points in zip(boxes, keypoints, strict=True)]
+        # Each phase runs every face's crops at once, one core each (runtime.run_each).
+        crops = [self._box_crop(box, points) for box, points in zip(boxes, keypoints, strict=True)]
+        meshes = self._run_meshes(rgb, crops)
+        if self.refine:
+            meshes = self._run_meshes(rgb, [_landmark_crop(mesh) for mesh, _ in meshes])
+        eyes: list[tuple[np.ndarray, np.ndarray | None]]
+        if iris and self._iris is not None:
+            eyes = _run_irises(rgb, [mesh for mesh, _ in meshes], self._iris)
+        else:
+            eyes = [(_corner_midpoints(mesh), None) for mesh, _ in meshes]
+        return [
+            FaceMeshResult(points=np.vstack([mesh, irises]).astype(np.float32), presence=presence,
+                           eye_contours=contours)
+            for (mesh, presence), (irises, contours) in zip(meshes, eyes, strict=True)
+        ]
 
-    def _one_face(
-        self, rgb: np.ndarray, box: np.ndarray, keypoints: np.ndarray, iris: bool
-    ) -> FaceMeshResult:
+    def _box_crop(self, box: np.ndarray, keypoints: np.ndarray) -> _Crop:
+        """The first crop: a square around the detector box, eye line level, nudged down the face."""
         side = self.box_crop_scale * float(max(box[2] - box[0], box[3] - box[1]))
         angle = _angle(keypoints[0], keypoints[1])
         down = np.array([-np.sin(angle), np.cos(angle)])  # the face's down direction in the image
         centre = (box[:2] + box[2:]) / 2 + down * self.crop_shift * side
-        mesh, presence = self._run_mesh(rgb, _Crop(centre, side, angle, MESH_INPUT_PX))
-        if self.refine:
-            mesh, presence = self._run_mesh(rgb, _landmark_crop(mesh))
-        contours = None
-        if iris and self._iris:
-            irises, contours = self._run_irises(rgb, mesh, self._iris)
-        else:
-            irises = _corner_midpoints(mesh)
-        points = np.vstack([mesh, irises]).astype(np.float32)
-        return FaceMeshResult(points=points, presence=presence, eye_contours=contours)
+        return _Crop(centre, side, angle, MESH_INPUT_PX)
 
-    def _run_mesh(self, rgb: np.ndarray, crop: _Crop) -> tuple[np.ndarray, float]:
+    def _run_meshes(self, rgb: np.ndarray, crops: list[_Crop]) -> list[tuple[np.ndarray, float]]:
+        """(468, 3) image-pixel mesh and presence probability per crop."""
         name = self._mesh.get_inputs()[0].name
-        landmarks, flag = self._mesh.run(None, {name: crop.cut(rgb)})
-        local = np.asarray(landmarks, np.float64).reshape(MESH_POINTS, 3)
-        return crop.points_to_image(local), _sigmoid(float(np.ravel(flag)[0]))
+        outputs = runtime.run_each(self._mesh, [{name: crop.cut(rgb)} for crop in crops])
+        found = []
+        for crop, (landmarks, flag) in zip(crops, outputs, strict=True):
+            local = np.asarray(landmarks, np.float64).reshape(MESH_POINTS, 3)
+            found.append((crop.points_to_image(local), _sigmoid(float(np.ravel(flag)[0]))))
+        return found
 
-    @staticmethod
-    def _run_irises(
-        rgb: np.ndarray, mesh: np.ndarray, session: ort.InferenceSession
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(10, 3) iris points and (2, 71, 3) eye contours, image pixels, image-left eye first."""
-        name = session.get_inputs()[0].name
-        crops, mirrors = [], (False, True)
-        for corners in (EYE_CORNERS_A, EYE_CORNERS_B):
+
+def _run_irises(
+    rgb: np.ndarray, meshes: list[np.ndarray], session: ort.InferenceSession
+) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """Per face: (10, 3) iris points and (2, 71, 3) eye contours, image pixels, image-left eye first."""
+    name = session.get_inputs()[0].name
+    crops: list[tuple[_Crop, bool]] = []
+    for mesh in meshes:
+        for corners, mirror in ((EYE_CORNERS_A, False), (EYE_CORNERS_B, True)):
             start, end = mesh[corners[0], :2], mesh[corners[1], :2]
             side = max(IRIS_CROP_SCALE * float(np.linalg.norm(end - start)), 1.0)
-            crops.append(_Crop((start + end) / 2, side, _angle(start, end), IRIS_INPUT_PX))
-        # The model knows one eye only: the other is mirrored in and its points mirrored back.
-        feeds = [{name: crop.cut(rgb, mirror=mirror)} for crop, mirror in zip(crops, mirrors, strict=True)]
-        found, contours = [], []
-        for crop, mirror, (contour, iris) in zip(crops, mirrors, runtime.run_each(session, feeds), strict=True):
-            local = np.asarray(iris, np.float64).reshape(IRIS_POINTS, 3)
-            found.append(crop.points_to_image(local, mirror=mirror))
-            local = np.asarray(contour, np.float64).reshape(EYE_CONTOUR_POINTS, 3)
-            contours.append(crop.points_to_image(local, mirror=mirror))
-        return np.vstack(found), np.stack(contours).astype(np.float32)
+            crops.append((_Crop((start + end) / 2, side, _angle(start, end), IRIS_INPUT_PX), mirror))
+    # The model knows one eye only: the other is mirrored in and its points mirrored back.
+    outputs = runtime.run_each(session, [{name: crop.cut(rgb, mirror=mirror)} for crop, mirror in crops])
+    irises, contours = [], []
+    for (crop, mirror), (contour, iris) in zip(crops, outputs, strict=True):
+        irises.append(crop.points_to_image(np.asarray(iris, np.float64).reshape(IRIS_POINTS, 3), mirror=mirror))
+        local = np.asarray(contour, np.float64).reshape(EYE_CONTOUR_POINTS, 3)
+        contours.append(crop.points_to_image(local, mirror=mirror))
+    return [
+        (np.vstack(irises[2 * i : 2 * i + 2]), np.stack(contours[2 * i : 2 * i + 2]).astype(np.float32))
+        for i in range(len(meshes))
+    ]
 
 
 def _iris_session() -> ort.InferenceSession:
