@@ -35,7 +35,8 @@ class ModelSpec:
     sha256: str  # of source_file
     licence: str  # code and weights
     kind: str = "package"  # "package" | "prepared" | "bundled"
-    prepare: str | None = None  # name in PREPARERS, for kind "prepared"
+    prepare: str | None = None  # name in `_preparers()`, for kind "prepared"
+    prepare_revision: int = 1  # bump when a preparer's output changes, so cached copies are rebuilt
 
 
 MODELS: tuple[ModelSpec, ...] = (
@@ -225,7 +226,7 @@ def model_path(name: str) -> Path:
             path = source
         else:
             cache = _cache_dir or default_cache_dir()
-            path = cache / f"{model.name}-{model.sha256[:12]}.onnx"
+            path = cache / f"{model.name}-{model.sha256[:12]}-r{model.prepare_revision}.onnx"
             if not path.is_file():
                 _prepare(model, source, path)
         _resolved[name] = path
