@@ -6,22 +6,16 @@ import cv2
 import numpy as np
 import pytest
 
-from reko.vision import catalog
 from reko.vision.face_quality import FaceQuality, assess_quality
+from reko.vision.types import FaceBoxes
 
 skimage_data = pytest.importorskip("skimage.data", reason="scikit-image (dev extra) ships the test photo")
 
 
 @pytest.fixture(scope="module")
-def astronaut() -> tuple[np.ndarray, np.ndarray]:
-    """scikit-image's astronaut photo and its one face box (xyxy) from the catalogued YuNet detector."""
-    rgb = skimage_data.astronaut()
-    detector = cv2.FaceDetectorYN.create(str(catalog.verify(catalog.spec("face-detector"))), "", (512, 512))
-    _, rows = detector.detect(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    assert rows is not None and len(rows) == 1
-    box = rows[:, :4].copy()
-    box[:, 2:] += box[:, :2]
-    return rgb, box
+def astronaut(astronaut_rgb: np.ndarray, astronaut_face: FaceBoxes) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-image's astronaut photo and its one face box (xyxy)."""
+    return astronaut_rgb, astronaut_face.boxes
 
 
 def test_astronaut_face_is_mid_bright_and_sharp(astronaut: tuple[np.ndarray, np.ndarray]) -> None:

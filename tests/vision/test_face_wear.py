@@ -21,6 +21,7 @@ from reko.vision.face_features import texture_feature_names, texture_features
 from reko.vision.face_wear import ATTRIBUTES, FaceWear, estimate_wear, face_vector_names, face_vectors
 from reko.vision.face_wear_features import feature_names, wear_features
 from reko.vision.onnx_outputs import AGE_NETWORK_FEATURE_TENSOR, keep_outputs
+from reko.vision.types import FaceBoxes
 
 skimage_data = pytest.importorskip("skimage.data", reason="scikit-image (dev extra) ships the test photo")
 
@@ -30,15 +31,9 @@ LABELS_CSV = REPO_DIR / "bench" / "labels" / "face_wear.csv"
 
 
 @pytest.fixture(scope="module")
-def astronaut() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def astronaut(astronaut_rgb: np.ndarray, astronaut_face: FaceBoxes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """scikit-image's astronaut photo (a woman, no glasses, no cover), its face box and 5 keypoints."""
-    rgb = skimage_data.astronaut()
-    detector = cv2.FaceDetectorYN.create(str(catalog.verify(catalog.spec("face-detector"))), "", (512, 512))
-    _, rows = detector.detect(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    assert rows is not None and len(rows) == 1
-    boxes = rows[:, :4].copy()
-    boxes[:, 2:] += boxes[:, :2]
-    return rgb, boxes, rows[:, 4:14].reshape(-1, 5, 2)
+    return astronaut_rgb, astronaut_face.boxes, astronaut_face.keypoints
 
 
 def test_features_match_their_names(astronaut: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
