@@ -52,10 +52,8 @@ def _run_operation(operation: str, request: dict[str, Any]) -> int:
     from reko.operations.context import OperationContext
     from reko.server.validation import service_model, validate_request
     from reko.store.s3 import FolderBuckets
-    from reko.vision import catalog
-
     settings = config.from_environment()
-    catalog.set_cache_dir(settings.model_cache_dir)
+    operations.configure_models(settings.model_cache_dir, settings.inference_threads)
     context = OperationContext(
         request_id="cli", account_id=config.DEV_ACCOUNT_ID, region="us-east-1", objects=FolderBuckets(settings.s3_dir)
     )

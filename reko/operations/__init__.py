@@ -6,11 +6,13 @@ A handler takes the validated request dict and an `OperationContext` and returns
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from reko.errors import NotImplementedException
 from reko.operations import faces
 from reko.operations.context import OperationContext
+from reko.vision import catalog, runtime
 
 Handler = Callable[[dict[str, Any], OperationContext], dict[str, Any]]
 
@@ -27,6 +29,13 @@ def handler_for(operation_name: str) -> Handler:
         raise NotImplementedException(
             f"Reko does not implement {operation_name} yet. Implemented: {', '.join(sorted(HANDLERS))}."
         ) from None
+
+
+def configure_models(model_cache_dir: Path, inference_threads: int = 0) -> None:
+    """Where prepared models are cached, and how many threads full-image models use (0: the default)."""
+    catalog.set_cache_dir(model_cache_dir)
+    if inference_threads:
+        runtime.configure(inference_threads)
 
 
 def warm_up() -> None:

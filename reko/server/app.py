@@ -28,7 +28,6 @@ from reko.server import protocol, sigv4
 from reko.server.credentials import load_credentials
 from reko.server.validation import service_model, validate_request
 from reko.store.s3 import EndpointBuckets, FolderBuckets, ObjectReader
-from reko.vision import catalog, runtime
 
 # 5 MiB of image is 6.99 MB of base64; the rest of any request is small.
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -144,9 +143,7 @@ class RekoService:
 
 def create_app(settings: Settings, warm_up_in_background: bool = True) -> Starlette:
     """The Reko ASGI app; model loading starts at once and `/health` says when it is done."""
-    catalog.set_cache_dir(settings.model_cache_dir)
-    if settings.inference_threads:
-        runtime.configure(settings.inference_threads)
+    operations.configure_models(settings.model_cache_dir, settings.inference_threads)
     service = RekoService(settings)
     if warm_up_in_background:
         threading.Thread(target=service.warm_up, name="reko-warm-up", daemon=True).start()
