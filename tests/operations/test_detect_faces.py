@@ -126,3 +126,19 @@ def test_crowd_faces_match_wider_ground_truth(rekognition) -> None:
     assert len(faces) >= 0.6 * len(truth)
     assert matched >= 0.6 * len(truth)
     assert len(faces) <= len(truth) + 3
+
+
+def test_concurrent_requests_all_get_the_same_answer(server: RunningServer, astronaut_jpeg: bytes) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.conftest import make_client
+
+    clients = [make_client(server.url) for _ in range(4)]
+
+    def call(index: int) -> dict:
+        return clients[index % 4].detect_faces(Image={"Bytes": astronaut_jpeg}, Attributes=["ALL"])["FaceDetails"]
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(call, range(8)))
+    boxes = [answer[0]["BoundingBox"] for answer in answers]
+    assert all(box == boxes[0] for box in boxes)

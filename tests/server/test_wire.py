@@ -71,3 +71,29 @@ def test_body_over_limit_is_refused_before_reading(server: RunningServer) -> Non
     assert answer.status_code == 400
     assert answer.json()["__type"] == "ImageTooLargeException"
     assert httpx.get(server.url + "/health").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"\xff\xfe not utf-8", "SerializationException"),
+        (b"[1, 2, 3]", "SerializationException"),
+        (b'{"Image": "not a structure"}', "InvalidParameterException"),
+        (b'{"Image": {"Bytes": 12}}', "InvalidParameterException"),
+        (b'{"Image": {}}', "InvalidParameterException"),
+    ],
+    ids=["not utf-8", "json array", "image as string", "bytes as number", "empty image"],
+)
+def test_malformed_requests_get_client_errors(server: RunningServer, body: bytes, code: str) -> None:
+    answer = post(server, body, "RekognitionService.DetectFaces")
+    assert answer.status_code == 400
+    assert answer.json()["__type"] == code
+
+
+def test_missing_target_is_unknown_operation(server: RunningServer) -> None:
+    answer = post(server, b"{}", "")
+    assert answer.json()["__type"] == "UnknownOperationException"
+
+
+def test_get_on_the_api_path_is_not_allowed(server: RunningServer) -> None:
+    assert httpx.get(server.url + "/").status_code == 405
