@@ -34,11 +34,16 @@ def _with(**changes: Any) -> FaceGeometry:
     return dataclasses.replace(NEUTRAL, **changes)
 
 
-@pytest.mark.parametrize("low, high", [(0.0, 0.08), (0.08, 0.12), (0.12, 0.25)])
-def test_eyes_open_rises_with_the_contour_lid_gap(low: float, high: float) -> None:
-    closed = eyes_open_probability(_with(lid_gap_image_left=low, lid_gap_image_right=low))
-    opened = eyes_open_probability(_with(lid_gap_image_left=high, lid_gap_image_right=high))
-    assert 0.0 <= closed < opened <= 1.0
+@pytest.mark.parametrize(
+    "measure, low, high",
+    [("lid_gap", 0.0, 0.08), ("lid_gap", 0.08, 0.12), ("lid_gap", 0.12, 0.25),  # iris-model contours
+     ("eye_openness", 0.05, 0.12), ("eye_openness", 0.12, 0.18), ("eye_openness", 0.18, 0.3)],  # mesh only
+)
+def test_eyes_open_rises_with_the_lid_gap(measure: str, low: float, high: float) -> None:
+    def both_eyes(value: float) -> FaceGeometry:
+        return _with(**{f"{measure}_image_left": value, f"{measure}_image_right": value})
+
+    assert 0.0 <= eyes_open_probability(both_eyes(low)) < eyes_open_probability(both_eyes(high)) <= 1.0
 
 
 def test_eyes_open_contour_ends() -> None:
@@ -50,13 +55,6 @@ def test_eyes_open_contour_ends() -> None:
 def test_eyes_open_features_need_the_contours() -> None:
     with pytest.raises(ValueError):
         eyes_open_features(NEUTRAL)
-
-
-@pytest.mark.parametrize("low, high", [(0.05, 0.12), (0.12, 0.18), (0.18, 0.3)])
-def test_eyes_open_rises_with_the_mesh_lid_gap(low: float, high: float) -> None:
-    closed = eyes_open_probability(_with(eye_openness_image_left=low, eye_openness_image_right=low))
-    opened = eyes_open_probability(_with(eye_openness_image_left=high, eye_openness_image_right=high))
-    assert 0.0 <= closed < opened <= 1.0
 
 
 def test_eyes_open_mesh_ends() -> None:
