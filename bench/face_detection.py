@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 
 from bench.datasets import DATA_DIR, LabelledImage, load_voc, load_wider
+from bench.models import bench_runtime
 
 IOU_MATCH = 0.5
 MIN_SCORED_FACE_PX = 16.0
@@ -141,9 +142,9 @@ def evaluate(images: Sequence[LabelledImage], detector: Detector) -> Tally:
 
 
 def reko_detector() -> Detector:
-    from reko.vision.face_detector import FaceDetector
+    from reko.vision.faces.detector import FaceDetector
 
-    detector = FaceDetector()
+    detector = FaceDetector(bench_runtime())
 
     def detect(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         faces = detector.find_faces(rgb)
@@ -154,9 +155,8 @@ def reko_detector() -> Detector:
 
 def opencv_yunet_detector() -> Detector:
     """YuNet as `cv2.FaceDetectorYN` runs it by default: score 0.9, NMS 0.3, the image as given."""
-    from reko.vision import catalog
 
-    runner = cv2.FaceDetectorYN.create(str(catalog.model_path("face-detector")), "", (320, 320))
+    runner = cv2.FaceDetectorYN.create(str(bench_runtime().model_path("face-detector")), "", (320, 320))
 
     def detect(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         runner.setInputSize((rgb.shape[1], rgb.shape[0]))

@@ -26,9 +26,10 @@ from PIL import Image
 from bench import report
 from bench.classification import grouped_folds, score_row
 from bench.datasets import DATA_DIR
-from reko.operations import face_expressions
-from reko.operations.face_analysis import FaceAnalysis, Needs, analyze_faces
-from reko.vision.head_pose import FaceGeometry, face_geometry
+from bench.models import face_pipeline
+from reko.operations.faces import expressions as face_expressions
+from reko.pipelines.faces import FaceAnalysis, Needs
+from reko.vision.faces.head_pose import FaceGeometry, face_geometry
 
 L2_PENALTY = 1e-2  # on standardised features: a tie-breaker, not a prior
 LABELS_FILE = Path(__file__).resolve().parent / "labels" / "face_expressions.csv"
@@ -104,7 +105,7 @@ def measure(labelled: list[LabelledFace], data_dir: Path) -> list[FaceAnalysis |
     found: list[FaceAnalysis | None] = []
     for face in labelled:
         rgb = np.asarray(Image.open(data_dir / face.image).convert("RGB"))
-        analyses = analyze_faces(rgb, Needs(iris=True, emotions=True))
+        analyses = face_pipeline().analyze(rgb, Needs(iris=True, emotions=True))
         overlaps = [_iou(face.box, analysis.box) for analysis in analyses]
         best = int(np.argmax(overlaps)) if overlaps else -1
         found.append(analyses[best] if best >= 0 and overlaps[best] >= MIN_MATCH_IOU else None)

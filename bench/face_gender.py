@@ -6,7 +6,7 @@ of each person's photos picked by the same generator; one baby skipped as not ju
 marked `random`, plus 40 women picked from the rest of that shuffled order, marked `picked`, because LFW is
 three quarters men. Labels were given by eye from contact sheets of the face crops, names only as a hint.
 
-Each photo runs through the real pipeline (`analyze_faces` with age and gender) and the face nearest the image
+Each photo runs through the real pipeline (`FacePipeline.analyze` with age and gender) and the face nearest the image
 centre is scored (LFW centres its subject). Gender is `male_probability >= 0.5`, as DetectFaces reports it.
 No age labels exist, so AgeRange gets a plausibility figure only: how often the range (the central 80 % of the
 age network's distribution) spans more than `WIDE_AGE_RANGE_YEARS`, and its mean width.
@@ -27,7 +27,8 @@ from PIL import Image
 from bench import report
 from bench.classification import auc
 from bench.datasets import DATA_DIR
-from reko.operations.face_analysis import FaceAnalysis, Needs, analyze_faces
+from bench.models import face_pipeline
+from reko.pipelines.faces import FaceAnalysis, Needs
 
 LABELS_FILE = Path(__file__).resolve().parent / "labels" / "lfw_gender.csv"
 WIDE_AGE_RANGE_YEARS = 25  # High - Low above this reads as "the network has no idea"
@@ -67,7 +68,7 @@ def central_face(faces: list[FaceAnalysis], width: int, height: int) -> FaceAnal
 def read_face(label: GenderLabel, data_dir: Path) -> GenderReading | None:
     """Gender and age range of the labelled photo's subject (None when no face is found)."""
     rgb = np.asarray(Image.open(data_dir / label.image).convert("RGB"))
-    face = central_face(analyze_faces(rgb, Needs(age_gender=True)), rgb.shape[1], rgb.shape[0])
+    face = central_face(face_pipeline().analyze(rgb, Needs(age_gender=True)), rgb.shape[1], rgb.shape[0])
     if face is None or face.male_probability is None or face.age_range is None:
         return None
     return GenderReading(label=label, male_probability=face.male_probability, age_range=face.age_range)

@@ -20,7 +20,7 @@ import numpy as np
 
 from bench import report
 from bench.classification import grouped_folds, score_row
-from reko.vision.face_wear import face_vector_names
+from reko.vision.faces.wear import face_vector_names
 from scripts.train_face_wear import DEFAULT_DATA_DIR, L2_PENALTY, LabelledFace, fit_logistic, training_sets
 
 SHIPPED_FEATURES = "cnn+hand"

@@ -13,7 +13,7 @@ Rules, the same for every method:
   `IBUG_BY_LANDMARK`. YuNet has no such points.
 - `ms_per_face`: landmark time only (not detection), after one untimed warm-up face; rough when the
   machine is shared.
-- "2-pass": the mesh re-run on a crop around its own first points (`FaceMesh(refine=True)`).
+- "2-pass": the mesh re-run on a crop around its own first points (`FaceMesh(bench_runtime(), refine=True)`).
 
 Run: `python -m bench.landmarks [--data-dir DIR]`; writes bench/results/landmarks.json.
 """
@@ -31,9 +31,10 @@ import numpy as np
 
 from bench import report
 from bench.datasets import DATA_DIR
-from reko.operations.face_landmarks import landmark_pixels
-from reko.vision.face_detector import FaceDetector
-from reko.vision.face_mesh import FaceMesh
+from bench.models import bench_runtime
+from reko.operations.faces.landmarks import landmark_pixels
+from reko.vision.faces.detector import FaceDetector
+from reko.vision.faces.mesh import FaceMesh
 
 AFW_DIR = Path("faces") / "landmarks_afw"
 IBUG_POINTS = 68
@@ -107,7 +108,7 @@ def _iou(first: np.ndarray, second: np.ndarray) -> float:
 
 
 def reko_method(refine: bool = False) -> Method:
-    mesh = FaceMesh(refine=refine)
+    mesh = FaceMesh(bench_runtime(), refine=refine)
 
     def landmarks(rgb: np.ndarray, box: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
         points = mesh.find_landmarks(rgb, box[None], keypoints[None])[0].points
@@ -183,7 +184,7 @@ def _pct(value: float | np.floating) -> float:
 
 def run(data_dir: Path = DATA_DIR, methods: Sequence[str] = tuple(METHODS)) -> list[dict[str, object]]:
     """One row per method on AFW (see the module docstring for the rules)."""
-    faces = load_faces(data_dir, FaceDetector())
+    faces = load_faces(data_dir, FaceDetector(bench_runtime()))
     return [evaluate(name, METHODS[name](), faces) for name in methods]
 
 

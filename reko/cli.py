@@ -46,23 +46,20 @@ def _configure_logging(level: str) -> None:
 
 
 def _run_operation(operation: str, request: dict[str, Any]) -> int:
-    """Run one operation in-process exactly as the server would, and print its JSON."""
-    from reko import operations
+    """Run one operation in-process through the engine's `dispatch`, as the server does, and print its JSON."""
+    from reko.engine import Engine
     from reko.errors import RekognitionError
-    from reko.operations.context import OperationContext
-    from reko.server.validation import service_model, validate_request
-    from reko.store.s3 import FolderBuckets
-    settings = config.from_environment()
-    operations.configure_models(settings.model_cache_dir, settings.inference_threads)
-    context = OperationContext(
-        request_id="cli", account_id=config.DEV_ACCOUNT_ID, region="us-east-1", objects=FolderBuckets(settings.s3_dir)
-    )
+    from reko.operations.common.context import Caller
+
+    engine = Engine(config.from_environment())
+    caller = Caller(request_id="cli", account_id=config.DEV_ACCOUNT_ID, region="us-east-1")
     try:
-        checked = validate_request(service_model().operation_model(operation), request)
-        answer = operations.handler_for(operation)(checked, context)
+        answer = engine.dispatch(operation, request, caller)
     except RekognitionError as error:
         print(json.dumps({"__type": error.code, "Message": error.message}, indent=2))
         return 1
+    finally:
+        engine.close()
     print(json.dumps(answer, indent=2))
     return 0
 
@@ -78,11 +75,11 @@ def _detect_faces(args: argparse.Namespace) -> int:
 def _models(args: argparse.Namespace) -> int:
     from reko.vision import catalog
 
-    catalog.set_cache_dir(config.from_environment().model_cache_dir)
+    models = catalog.Catalog(config.from_environment().model_cache_dir)
     failures = 0
     for model in catalog.MODELS:
         try:
-            path = catalog.model_path(model.name)
+            path = models.model_path(model.name)
             status = f"ok  sha256 {model.sha256[:16]}…  {path}"
         except catalog.ModelError as error:
             failures += 1

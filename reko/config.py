@@ -36,6 +36,10 @@ class Settings:
         return self.data_dir / "models"
 
     @property
+    def database_path(self) -> Path:
+        return self.data_dir / "reko.sqlite3"
+
+    @property
     def s3_dir(self) -> Path:
         return self.data_dir / "s3"
 

@@ -1,4 +1,4 @@
-"""Image{Bytes|S3Object} → an RGB array, with Rekognition's format, size and orientation rules.
+"""Image bytes → an RGB array, with Rekognition's format, size and orientation rules.
 
 - JPEG and PNG only, recognised by their signature bytes, not by a name or a header the client sends.
 - The pixel count is read from the header and checked *before* decoding, so a small file that would expand to
@@ -12,13 +12,11 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps
 
 from reko.errors import ImageTooLargeException, InvalidImageFormatException, InvalidParameterException
-from reko.store.s3 import ObjectReader
 
 JPEG_SIGNATURE = b"\xff\xd8\xff"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -48,18 +46,6 @@ class DecodedImage:
     @property
     def height(self) -> int:
         return int(self.rgb.shape[0])
-
-
-def image_bytes(image: dict[str, Any], objects: ObjectReader) -> bytes:
-    """The raw bytes of a validated `Image` member, from the request or from S3."""
-    if "Bytes" in image and "S3Object" in image:
-        raise InvalidParameterException("Image must specify either Bytes or S3Object, not both.")
-    if "Bytes" in image:
-        return bytes(image["Bytes"])
-    s3_object = image.get("S3Object")
-    if not s3_object or "Bucket" not in s3_object or "Name" not in s3_object:
-        raise InvalidParameterException("Image must specify Bytes or an S3Object with Bucket and Name.")
-    return objects.read(s3_object["Bucket"], s3_object["Name"], s3_object.get("Version"))
 
 
 def sniff_format(data: bytes) -> str:
@@ -107,8 +93,3 @@ def _check_dimensions(width: int, height: int, min_side_px: int, max_side_px: in
         raise InvalidParameterException(
             f"Image dimensions {width}x{height} are too small: each side must be at least {min_side_px} pixels."
         )
-
-
-def load_image(image: dict[str, Any], objects: ObjectReader, **limits: int) -> DecodedImage:
-    """`Image` request member → decoded image (see `decode_image` for the limits)."""
-    return decode_image(image_bytes(image, objects), **limits)

@@ -6,7 +6,7 @@ Training data, both read from `../shared/data` (never copied into the repository
 - `ppe/face_mask_detection`: CC0 mask photos; with_mask and mask_weared_incorrect faces count as occluded,
   without_mask as not. Their keypoints come from the face detector run on the photo at twice its size.
 
-Every face is described by `face_wear.face_vectors`: the age network's band-pooled texture maps and the
+Every face is described by `FaceWearEstimator.face_vectors`: the age network's band-pooled texture maps and the
 hand-made colour and edge bands. Writes `reko/vision/models/face-wear-heads.npz` (feature names,
 standardisation, one weight vector per attribute). Run from the repository root:
 `.venv/bin/python -m scripts.train_face_wear`.
@@ -25,8 +25,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from bench.models import face_pipeline
 from reko.vision import catalog
-from reko.vision.face_wear import ATTRIBUTES, face_vector_names, face_vectors
+from reko.vision.faces.wear import ATTRIBUTES, face_vector_names
 
 REPO_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = REPO_DIR / ".." / "shared" / "data"
@@ -130,7 +131,7 @@ def feature_matrix(faces: Sequence[LabelledFace], data_dir: Path) -> np.ndarray:
     for face in faces:
         if face.image not in cache:
             cache = {face.image: _read_rgb(data_dir / face.image)}
-        rows.append(face_vectors(cache[face.image], face.keypoints[None])[0])
+        rows.append(face_pipeline().wear.face_vectors(cache[face.image], face.keypoints[None])[0])
     return np.stack(rows)
 
 

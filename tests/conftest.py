@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import socket
@@ -20,10 +21,26 @@ from botocore.config import Config
 from PIL import Image
 
 from reko.config import DEV_ACCESS_KEY_ID, DEV_SECRET_ACCESS_KEY
+from reko.pipelines.faces import FacePipeline
+from reko.vision.catalog import Catalog
+from reko.vision.runtime import Runtime
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = (REPO_ROOT / ".." / "shared" / "data").resolve()
 SERVER_START_TIMEOUT_S = 300
+# Prepared models are cached where `make install` put them, so in-process tests do not prepare them again.
+TEST_MODEL_CACHE = REPO_ROOT / "reko-data" / "models"
+
+
+@functools.cache
+def shared_runtime() -> Runtime:
+    """One runtime for every in-process test, as an engine would make it."""
+    return Runtime(Catalog(TEST_MODEL_CACHE))
+
+
+@functools.cache
+def shared_face_pipeline() -> FacePipeline:
+    return FacePipeline(shared_runtime())
 
 
 def needs_shared_data(*parts: str) -> pytest.MarkDecorator:

@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
-from reko.server.validation import service_model
+from reko.validation import service_model
 
 
 def shape_errors(shape: Shape, value: Any, path: str = "") -> list[str]:

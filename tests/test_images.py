@@ -9,8 +9,7 @@ import pytest
 from PIL import Image
 
 from reko.errors import ImageTooLargeException, InvalidImageFormatException, InvalidParameterException
-from reko.images import decode_image, image_bytes
-from reko.store.s3 import FolderBuckets
+from reko.images import decode_image
 
 
 def encoded(image: Image.Image, image_format: str, **options: object) -> bytes:
@@ -65,8 +64,3 @@ def test_limits_are_parameters() -> None:
 def test_webp_is_not_accepted() -> None:
     with pytest.raises(InvalidImageFormatException):
         decode_image(encoded(GRADIENT.convert("RGB"), "WEBP"))
-
-
-def test_bytes_and_s3_object_together_are_refused(tmp_path) -> None:
-    with pytest.raises(InvalidParameterException):
-        image_bytes({"Bytes": b"x", "S3Object": {"Bucket": "b", "Name": "n"}}, FolderBuckets(tmp_path))

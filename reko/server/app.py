@@ -7,7 +7,6 @@ import logging
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from starlette.applications import Starlette
@@ -15,19 +14,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from reko import operations
 from reko.config import DEV_ACCOUNT_ID, Settings
+from reko.engine import Engine
 from reko.errors import (
     ImageTooLargeException,
     InternalServerError,
     RekognitionError,
     ThrottlingException,
 )
-from reko.operations.context import OperationContext
+from reko.operations.common.context import Caller
 from reko.server import protocol, sigv4
 from reko.server.credentials import load_credentials
-from reko.server.validation import service_model, validate_request
-from reko.store.s3 import EndpointBuckets, FolderBuckets, ObjectReader
+from reko.validation import service_model
 
 # 5 MiB of image is 6.99 MB of base64; the rest of any request is small.
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -55,15 +53,12 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 
 class RekoService:
-    """Holds what lives as long as the server: settings, keys, the inference pool, readiness."""
+    """The edge: admission, keys, SigV4, the wire protocol; the engine computes."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, engine: Engine) -> None:
         self.settings = settings
+        self.engine = engine
         self.keys = load_credentials(settings.credentials_file)
-        self.objects: ObjectReader = (
-            EndpointBuckets(settings.s3_endpoint) if settings.s3_endpoint else FolderBuckets(settings.s3_dir)
-        )
-        self.pool = ThreadPoolExecutor(max_workers=settings.inference_workers, thread_name_prefix="reko-infer")
         self.slots = threading.BoundedSemaphore(settings.max_queued_requests)
         self.ready = threading.Event()
         self.startup_error: str | None = None
@@ -71,7 +66,7 @@ class RekoService:
 
     def warm_up(self) -> None:
         try:
-            operations.warm_up()
+            self.engine.load_models()
             self.ready.set()
         except Exception as error:  # a broken install must show on /health, not kill the process
             log.exception("model warm-up failed")
@@ -116,16 +111,11 @@ class RekoService:
     async def _run(
         self, operation: str, params: dict[str, Any], identity: sigv4.Identity, request_id: str
     ) -> dict[str, Any]:
-        handler = operations.handler_for(operation)
-        request = validate_request(service_model().operation_model(operation), params)
-        context = OperationContext(
-            request_id=request_id, account_id=identity.account_id, region=identity.region, objects=self.objects
-        )
+        caller = Caller(request_id=request_id, account_id=identity.account_id, region=identity.region)
         if not self.slots.acquire(blocking=False):
             raise ThrottlingException("Too many requests in flight; retry with backoff.")
         try:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self.pool, handler, request, context)
+            return await asyncio.wrap_future(self.engine.submit(operation, params, caller))
         finally:
             self.slots.release()
 
@@ -143,8 +133,7 @@ class RekoService:
 
 def create_app(settings: Settings, warm_up_in_background: bool = True) -> Starlette:
     """The Reko ASGI app; model loading starts at once and `/health` says when it is done."""
-    operations.configure_models(settings.model_cache_dir, settings.inference_threads)
-    service = RekoService(settings)
+    service = RekoService(settings, Engine(settings))
     if warm_up_in_background:
         threading.Thread(target=service.warm_up, name="reko-warm-up", daemon=True).start()
     else:

@@ -1,1 +1,39 @@
-"""Persistent state: the data folder's S3 buckets now; collections and projects later."""
+"""State behind one interface, keyed by (account, region): the only package that touches a database or a bucket.
+
+Today the store holds the S3 objects images are read from and the database schema; collections, faces, users and
+Custom Labels projects land here as their operations are built, each keyed by `Scope` so one account never sees
+another's resources.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from reko.store.objects import EndpointBuckets, FolderBuckets, ObjectReader
+from reko.store.sqlite import SqliteDatabase
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose resources a request may see: Rekognition resources live in one account and one region."""
+
+    account_id: str
+    region: str
+
+
+class Store:
+    """Everything persistent: the database and the buckets `S3Object` images come from.
+
+    Args:
+        database_path: the SQLite file (created, with its schema, on first use).
+        buckets_dir: folder buckets (`<dir>/<bucket>/<key>`), used when no endpoint is given.
+        s3_endpoint: an S3-compatible endpoint to read objects from instead.
+    """
+
+    def __init__(self, database_path: Path, buckets_dir: Path, s3_endpoint: str | None = None) -> None:
+        self.database = SqliteDatabase(database_path)
+        self.objects: ObjectReader = EndpointBuckets(s3_endpoint) if s3_endpoint else FolderBuckets(buckets_dir)
+
+    def close(self) -> None:
+        self.database.close()

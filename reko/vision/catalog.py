@@ -197,40 +197,49 @@ def verify(model: ModelSpec) -> Path:
     return path
 
 
-def default_cache_dir() -> Path:
-    return Path(os.environ.get("REKO_DATA_DIR", "reko-data")) / "models"
+class Catalog:
+    """The catalogue bound to one model cache: resolves a model name to a verified file to load.
 
+    Prepared files carry the sha256 they were written with in a `.sha256` file beside them; a file that no
+    longer matches (a crash mid-copy, a damaged disk, a hand edit) is rebuilt from its source, never loaded.
+    """
 
-_cache_dir: Path | None = None
-_prepare_lock = threading.Lock()
-_resolved: dict[str, Path] = {}
+    def __init__(self, cache_dir: Path) -> None:
+        self.cache_dir = cache_dir
+        self._lock = threading.Lock()
+        self._resolved: dict[str, Path] = {}
 
+    def model_path(self, name: str) -> Path:
+        """The file to load for a model: verified, and prepared into the cache on first use."""
+        if name in self._resolved:
+            return self._resolved[name]
+        with self._lock:
+            if name not in self._resolved:
+                self._resolved[name] = self._resolve(spec(name))
+            return self._resolved[name]
 
-def set_cache_dir(path: Path) -> None:
-    """Where prepared models are written (the data folder's model cache)."""
-    global _cache_dir
-    _cache_dir = path
-    _resolved.clear()
+    def prepared_path(self, model: ModelSpec) -> Path:
+        return self.cache_dir / f"{model.name}-{model.sha256[:12]}-r{model.prepare_revision}.onnx"
 
-
-def model_path(name: str) -> Path:
-    """The ONNX file to load for a model: verified, and prepared into the cache on first use."""
-    if name in _resolved:
-        return _resolved[name]
-    with _prepare_lock:
-        if name in _resolved:
-            return _resolved[name]
-        model = spec(name)
+    def _resolve(self, model: ModelSpec) -> Path:
         source = verify(model)
         if model.kind != "prepared":
-            path = source
-        else:
-            cache = _cache_dir or default_cache_dir()
-            path = cache / f"{model.name}-{model.sha256[:12]}-r{model.prepare_revision}.onnx"
-            if not path.is_file():
-                _prepare(model, source, path)
-        _resolved[name] = path
+            return source
+        path = self.prepared_path(model)
+        if not _matches_recorded_hash(path):
+            _prepare(model, source, path)
         return path
+
+
+def _recorded_hash_path(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def _matches_recorded_hash(path: Path) -> bool:
+    record = _recorded_hash_path(path)
+    if not path.is_file() or not record.is_file():
+        return False
+    return record.read_text().strip() == sha256_of(path)
 
 
 def _prepare(model: ModelSpec, source: Path, destination: Path) -> None:
@@ -238,6 +247,29 @@ def _prepare(model: ModelSpec, source: Path, destination: Path) -> None:
     if model.prepare is None or model.prepare not in preparers:
         raise ModelError(f"{model.name}: unknown preparation {model.prepare!r}")
     destination.parent.mkdir(parents=True, exist_ok=True)
-    partial = destination.with_suffix(".partial")
+    partial = destination.with_name(f"{destination.name}.{os.getpid()}.partial")
     preparers[model.prepare](source, partial)
-    os.replace(partial, destination)  # atomic: a crash never leaves a half-written model
+    _write_durably(_recorded_hash_path(destination), sha256_of(partial).encode())
+    _fsync_file(partial)
+    os.replace(partial, destination)  # atomic: a crash never leaves a half-written model under the final name
+    _fsync_directory(destination.parent)
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    partial.write_bytes(data)
+    _fsync_file(partial)
+    os.replace(partial, path)
+
+
+def _fsync_file(path: Path) -> None:
+    with path.open("rb+") as stream:
+        os.fsync(stream.fileno())
+
+
+def _fsync_directory(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -1,8 +1,11 @@
-"""ONNX Runtime sessions: created once per model file and shared by every request."""
+"""ONNX Runtime sessions, created once per model file and shared by every request, and the pool they share.
+
+A `Runtime` is made once by the engine from its settings; model wrappers take it in their constructor, so no
+module here reads the environment or keeps a global.
+"""
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -13,21 +16,18 @@ from typing import TypeVar
 import numpy as np
 import onnxruntime as ort
 
+from reko.vision.catalog import Catalog
+
 # Models that take well under ~5 ms (face crops of 32-192 px) run fastest on one thread: splitting them costs
 # more in hand-offs than it saves, and a single-threaded session leaves the other cores to concurrent requests.
 SMALL_MODEL_THREADS = 1
+MAX_FULL_IMAGE_THREADS = 4
 T = TypeVar("T")
 
-_settings_lock = threading.Lock()
-_intra_op_threads = int(os.environ.get("REKO_THREADS", "0")) or min(os.cpu_count() or 1, 4)
 
-
-def configure(intra_op_threads: int) -> None:
-    """Set the thread count of full-image models' sessions created from now on."""
-    global _intra_op_threads
-    with _settings_lock:
-        _intra_op_threads = max(1, intra_op_threads)
-    _cached_session.cache_clear()
+def default_threads() -> int:
+    """Threads for one full-image model run: the cores, up to MAX_FULL_IMAGE_THREADS."""
+    return min(os.cpu_count() or 1, MAX_FULL_IMAGE_THREADS)
 
 
 def providers() -> list[str]:
@@ -37,21 +37,63 @@ def providers() -> list[str]:
     return [*chosen, "CPUExecutionProvider"]
 
 
-def session(model_path: Path, intra_op_threads: int | None = None) -> ort.InferenceSession:
-    """The one shared session for a model file.
+class Runtime:
+    """Sessions by model name, and one thread pool on which independent models of a request overlap.
 
     Args:
-        model_path: the ONNX file (from `catalog.model_path`).
-        intra_op_threads: threads for one run; None takes the configured count (for full-image models),
-            small per-face models pass `SMALL_MODEL_THREADS`.
-
-    ONNX Runtime sessions are thread-safe for `run`, so one per file serves all requests.
+        catalog: where model files come from (verified, prepared on first use).
+        intra_op_threads: threads of full-image models; 0 picks `default_threads()`.
+        pool_workers: threads of the shared pool; 0 picks the core count.
     """
-    return _cached_session(model_path, intra_op_threads or _intra_op_threads)
+
+    def __init__(self, catalog: Catalog, intra_op_threads: int = 0, pool_workers: int = 0) -> None:
+        self.catalog = catalog
+        self.intra_op_threads = intra_op_threads or default_threads()
+        self._pool = ThreadPoolExecutor(max_workers=pool_workers or os.cpu_count() or 1, thread_name_prefix="reko-onnx")
+        self._sessions: dict[tuple[Path, int], ort.InferenceSession] = {}
+        self._lock = threading.Lock()
+
+    def model_path(self, name: str) -> Path:
+        return self.catalog.model_path(name)
+
+    def session(self, model_name: str, intra_op_threads: int | None = None) -> ort.InferenceSession:
+        """The one shared session of a catalogued model.
+
+        Args:
+            model_name: a name of the catalogue (`catalog.MODELS`).
+            intra_op_threads: None takes the runtime's count (for full-image models); small per-face models
+                pass `SMALL_MODEL_THREADS`.
+
+        ONNX Runtime sessions are thread-safe for `run`, so one per file serves all requests.
+        """
+        key = (self.catalog.model_path(model_name), intra_op_threads or self.intra_op_threads)
+        with self._lock:
+            if key not in self._sessions:
+                self._sessions[key] = _new_session(*key)
+            return self._sessions[key]
+
+    def submit(self, task: Callable[..., T], *args: object) -> Future[T]:
+        """Run `task(*args)` on the shared pool (its cores stay busy while the caller works on).
+
+        Tasks given to the pool must never wait on other pool tasks, or concurrent requests could deadlock it.
+        """
+        return self._pool.submit(task, *args)
+
+    def run_each(self, session: ort.InferenceSession, feeds: Sequence[dict[str, np.ndarray]]) -> list[list[np.ndarray]]:
+        """Run a single-threaded session on several inputs at once, one core each.
+
+        For small fixed-batch models (the two eyes of a face, the faces of a photo) this beats both a loop and a
+        batched multi-threaded run: ONNX Runtime releases the GIL, so the runs really overlap.
+        """
+        if len(feeds) <= 1:
+            return [session.run(None, feed) for feed in feeds]
+        return list(self._pool.map(lambda feed: session.run(None, feed), feeds))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-@functools.cache
-def _cached_session(model_path: Path, intra_op_threads: int) -> ort.InferenceSession:
+def _new_session(model_path: Path, intra_op_threads: int) -> ort.InferenceSession:
     options = ort.SessionOptions()
     options.intra_op_num_threads = intra_op_threads
     options.inter_op_num_threads = 1
@@ -61,34 +103,3 @@ def _cached_session(model_path: Path, intra_op_threads: int) -> ort.InferenceSes
     # of the same request needs (measured: DetectFaces ALL 131 ms in-process with spinning, 39 ms without).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(model_path), sess_options=options, providers=providers())
-
-
-_pool_lock = threading.Lock()
-_pool: ThreadPoolExecutor | None = None
-
-
-def _shared_pool() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="reko-onnx")
-        return _pool
-
-
-def submit(task: Callable[..., T], *args: object) -> Future[T]:
-    """Run `task(*args)` on the shared inference pool (its cores stay busy while the caller works on).
-
-    Tasks given to the pool must never wait on other pool tasks, or concurrent requests could deadlock it.
-    """
-    return _shared_pool().submit(task, *args)
-
-
-def run_each(session: ort.InferenceSession, feeds: Sequence[dict[str, np.ndarray]]) -> list[list[np.ndarray]]:
-    """Run a single-threaded session on several inputs at once, one core each.
-
-    For small fixed-batch models (the two eyes of a face, the faces of a photo) this beats both a loop and a
-    batched multi-threaded run: ONNX Runtime releases the GIL, so the runs really overlap.
-    """
-    if len(feeds) <= 1:
-        return [session.run(None, feed) for feed in feeds]
-    return list(_shared_pool().map(lambda feed: session.run(None, feed), feeds))

@@ -9,7 +9,7 @@ import httpx
 import numpy as np
 import pytest
 
-from reko.operations.face_landmarks import LANDMARK_TYPES
+from reko.operations.faces.landmarks import LANDMARK_TYPES
 from tests.conftest import SHARED_DATA, RunningServer, needs_shared_data
 from tests.shapes import output_errors
 from tests.signing import signed_headers

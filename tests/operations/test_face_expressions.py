@@ -11,14 +11,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from reko.operations.face_analysis import Needs, analyze_faces
-from reko.operations.face_expressions import (
+from reko.operations.faces.expressions import (
     eyes_open_features,
     eyes_open_probability,
     mouth_open_probability,
     smile_probability,
 )
-from reko.vision.head_pose import FaceGeometry, HeadPose
+from reko.pipelines.faces import Needs
+from reko.vision.faces.head_pose import FaceGeometry, HeadPose
+from tests.conftest import shared_face_pipeline
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = REPO_ROOT / ".." / "shared" / "data"
@@ -92,7 +93,7 @@ def test_smile_ends() -> None:
 
 def test_astronaut_smiles_with_open_eyes() -> None:
     skimage_data = pytest.importorskip("skimage.data")
-    (face,) = analyze_faces(skimage_data.astronaut(), Needs(iris=True, emotions=True))
+    (face,) = shared_face_pipeline().analyze(skimage_data.astronaut(), Needs(iris=True, emotions=True))
     assert face.emotions is not None
     assert smile_probability(face.geometry, face.emotions["happy"]) > 0.5
     assert eyes_open_probability(face.geometry) > 0.5
@@ -113,7 +114,7 @@ def _labelled_sample() -> list[dict[str, str]]:
 def _probabilities(row: dict[str, str]) -> dict[str, float]:
     rgb = np.asarray(Image.open(DATA_DIR / row["image"]).convert("RGB"))
     box = np.array([float(row[key]) for key in ("x0", "y0", "x1", "y1")])
-    faces = analyze_faces(rgb, Needs(iris=True, emotions=True))
+    faces = shared_face_pipeline().analyze(rgb, Needs(iris=True, emotions=True))
     face = min(faces, key=lambda found: float(np.abs(found.box - box).sum()))
     assert face.emotions is not None
     return {

@@ -6,23 +6,24 @@ import botocore.session
 import numpy as np
 import pytest
 
-from reko.operations.face_landmarks import (
+from reko.operations.faces.landmarks import (
     DEFAULT_LANDMARK_TYPES,
     LANDMARK_TYPES,
     MESH_POINTS_BY_LANDMARK,
     landmark_pixels,
     landmarks_from_mesh,
 )
-from reko.vision.face_detector import FaceDetector
-from reko.vision.face_mesh import ALL_POINTS, FaceMesh
+from reko.vision.faces.detector import FaceDetector
+from reko.vision.faces.mesh import ALL_POINTS, FaceMesh
+from tests.conftest import shared_runtime
 
 
 @pytest.fixture(scope="module")
 def astronaut() -> tuple[np.ndarray, np.ndarray, dict[str, dict[str, float | str]]]:
     skimage_data = pytest.importorskip("skimage.data")
     rgb = skimage_data.astronaut()
-    faces = FaceDetector().find_faces(rgb)
-    points = FaceMesh().find_landmarks(rgb, faces.boxes, faces.keypoints)[0].points
+    faces = FaceDetector(shared_runtime()).find_faces(rgb)
+    points = FaceMesh(shared_runtime()).find_landmarks(rgb, faces.boxes, faces.keypoints)[0].points
     height, width = rgb.shape[:2]
     entries = landmarks_from_mesh(points, width, height)
     return rgb, faces.boxes[0], {str(entry["Type"]): entry for entry in entries}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reko.operations import face_details
-from reko.operations.faces import rekognition_emotions
+from reko.operations.faces import details as face_details
+from reko.operations.faces.detect import rekognition_emotions
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from reko.operations.face_analysis import Needs, analyze_faces
+from reko.pipelines.faces import Needs
+from tests.conftest import shared_face_pipeline
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = REPO_ROOT / ".." / "shared" / "data"
@@ -32,7 +33,7 @@ def _balanced_sample() -> list[dict[str, str]]:
 
 def _says_male(image: str) -> bool:
     rgb = np.asarray(Image.open(DATA_DIR / image).convert("RGB"))
-    faces = analyze_faces(rgb, Needs(age_gender=True))
+    faces = shared_face_pipeline().analyze(rgb, Needs(age_gender=True))
     assert faces, f"no face found in {image}"
     centre = np.array([rgb.shape[1] / 2, rgb.shape[0] / 2])
     face = min(faces, key=lambda found: float(np.linalg.norm((found.box[:2] + found.box[2:]) / 2 - centre)))

@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from reko.vision.age_gender import AGE_CLASS_YEARS, AgeGender, AgeGenderEstimator
+from reko.vision.faces.age_gender import AGE_CLASS_YEARS, AgeGender, AgeGenderEstimator
+from tests.conftest import shared_runtime
 
 # YuNet's 5 keypoints on skimage's astronaut() (see test_face_chips.py).
 ASTRONAUT_KEYPOINTS = np.array(
@@ -16,7 +17,7 @@ ASTRONAUT_KEYPOINTS = np.array(
 
 @pytest.fixture(scope="module")
 def estimator() -> AgeGenderEstimator:
-    return AgeGenderEstimator()
+    return AgeGenderEstimator(shared_runtime())
 
 
 def test_astronaut_is_a_woman_of_plausible_age(

@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from reko.vision import catalog
-from reko.vision.emotions import CROP_PX, EMOTION_NAMES, EmotionClassifier, emotion_crops
+from reko.vision.faces.emotions import CROP_PX, EMOTION_NAMES, EmotionClassifier, emotion_crops
+from tests.conftest import shared_runtime
 
 # YuNet's box (xyxy) and 5 keypoints on skimage's astronaut() (see test_face_chips.py).
 ASTRONAUT_BOXES = np.array([[178.0, 62.6, 268.4, 176.4]], np.float32)
@@ -19,11 +19,11 @@ HAPPY = EMOTION_NAMES.index("happy")
 
 @pytest.fixture(scope="module")
 def classifier() -> EmotionClassifier:
-    return EmotionClassifier()
+    return EmotionClassifier(shared_runtime())
 
 
 def test_bundled_model_is_catalogued_and_intact() -> None:
-    path = catalog.model_path("emotion-classifier")
+    path = shared_runtime().model_path("emotion-classifier")
     assert path.is_file() and path.with_suffix(".onnx.md").is_file()
 
 

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from reko.vision import face_chips
+from reko.vision.faces import chips as face_chips
 
 # YuNet's 5 keypoints and box on skimage's astronaut() (cv2.FaceDetectorYN with the catalogue's
 # face-detector, rounded to 0.1 px): image-left eye, image-right eye, nose, mouth left, mouth right.

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reko.vision.face_detector import FaceDetector, _image_ordered, _non_maximum_suppression
+from reko.vision.faces.detector import FaceDetector, _image_ordered, _non_maximum_suppression
 from reko.vision.types import FaceBoxes
+from tests.conftest import shared_runtime
 
 DATA_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 # The astronaut's face, drawn by hand on skimage.data.astronaut() (512x512).
@@ -26,7 +27,7 @@ def iou(first: np.ndarray, second: np.ndarray) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def detector() -> FaceDetector:
-    return FaceDetector()
+    return FaceDetector(shared_runtime())
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
-from reko.vision.face_detector import FaceDetector
-from reko.vision.face_mesh import ALL_POINTS, EYE_CONTOUR_CORNERS, EYE_CONTOUR_POINTS, FaceMesh
+from reko.vision.faces.detector import FaceDetector
+from reko.vision.faces.mesh import ALL_POINTS, EYE_CONTOUR_CORNERS, EYE_CONTOUR_POINTS, FaceMesh
+from tests.conftest import shared_runtime
 
 DATA_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 AFW_DIR = DATA_DIR / "faces" / "landmarks_afw"
@@ -19,14 +20,14 @@ AFW_DIR = DATA_DIR / "faces" / "landmarks_afw"
 def astronaut() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     skimage_data = pytest.importorskip("skimage.data")
     rgb = skimage_data.astronaut()
-    faces = FaceDetector().find_faces(rgb)
+    faces = FaceDetector(shared_runtime()).find_faces(rgb)
     assert len(faces) == 1
     return rgb, faces.boxes, faces.keypoints
 
 
 @pytest.fixture(scope="module")
 def mesh() -> FaceMesh:
-    return FaceMesh()
+    return FaceMesh(shared_runtime())
 
 
 def test_astronaut_mesh_lies_on_the_face(astronaut, mesh: FaceMesh) -> None:
@@ -95,7 +96,7 @@ def test_afw_five_point_error_is_small(mesh: FaceMesh, name: str) -> None:
     assert bgr is not None
     rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
     truth = np.loadtxt(AFW_DIR / f"{name}.pts").reshape(68, 2)
-    faces = FaceDetector().find_faces(rgb)
+    faces = FaceDetector(shared_runtime()).find_faces(rgb)
     centre = truth.mean(axis=0)
     inside = [(b[0] < centre[0] < b[2]) and (b[1] < centre[1] < b[3]) for b in faces.boxes]
     index = int(np.argmax(inside))

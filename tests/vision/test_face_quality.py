@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from reko.vision.face_quality import FaceQuality, assess_quality
+from reko.vision.faces.quality import FaceQuality, assess_quality
 from reko.vision.types import FaceBoxes
 
 skimage_data = pytest.importorskip("skimage.data", reason="scikit-image (dev extra) ships the test photo")

@@ -5,33 +5,34 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reko.vision.face_detector import FaceDetector
-from reko.vision.face_mesh import EYE_CONTOUR_LOWER_LID, EYE_CONTOUR_UPPER_LID, FaceMesh, FaceMeshResult
-from reko.vision.head_pose import face_geometry, head_pose
+from reko.vision.faces.detector import FaceDetector
+from reko.vision.faces.head_pose import face_geometry, head_pose
+from reko.vision.faces.mesh import EYE_CONTOUR_LOWER_LID, EYE_CONTOUR_UPPER_LID, FaceMesh, FaceMeshResult
+from tests.conftest import shared_runtime
 
 
 @pytest.fixture(scope="module")
 def astronaut_points() -> np.ndarray:
     skimage_data = pytest.importorskip("skimage.data")
     rgb = skimage_data.astronaut()
-    faces = FaceDetector().find_faces(rgb)
-    return FaceMesh().find_landmarks(rgb, faces.boxes, faces.keypoints)[0].points
+    faces = FaceDetector(shared_runtime()).find_faces(rgb)
+    return FaceMesh(shared_runtime()).find_landmarks(rgb, faces.boxes, faces.keypoints)[0].points
 
 
 @pytest.fixture(scope="module")
 def astronaut_mesh() -> FaceMeshResult:
     skimage_data = pytest.importorskip("skimage.data")
     rgb = skimage_data.astronaut()
-    faces = FaceDetector().find_faces(rgb)
-    return FaceMesh().find_landmarks(rgb, faces.boxes, faces.keypoints)[0]
+    faces = FaceDetector(shared_runtime()).find_faces(rgb)
+    return FaceMesh(shared_runtime()).find_landmarks(rgb, faces.boxes, faces.keypoints)[0]
 
 
 @pytest.fixture(scope="module")
 def mirrored_astronaut_points() -> np.ndarray:
     skimage_data = pytest.importorskip("skimage.data")
     rgb = np.ascontiguousarray(skimage_data.astronaut()[:, ::-1])
-    faces = FaceDetector().find_faces(rgb)
-    return FaceMesh().find_landmarks(rgb, faces.boxes, faces.keypoints)[0].points
+    faces = FaceDetector(shared_runtime()).find_faces(rgb)
+    return FaceMesh(shared_runtime()).find_landmarks(rgb, faces.boxes, faces.keypoints)[0].points
 
 
 def _rotated(points: np.ndarray, rotation: np.ndarray) -> np.ndarray:

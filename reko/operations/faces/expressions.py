@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from reko.vision.head_pose import FaceGeometry
+from reko.vision.faces.head_pose import FaceGeometry
 
 # logit = weights . features + bias, features as the `*_features` functions below return them.
 # Iris-model lid gap over eye width, mean of both eyes: closed eyes read a median 0.10, open ones 0.17

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from reko.vision import catalog, runtime
+from reko.vision.runtime import Runtime
 from reko.vision.types import FaceBoxes
 
 YUNET_STRIDES = (8, 16, 32)
@@ -43,6 +43,7 @@ class FaceDetector:
 
     def __init__(
         self,
+        runtime: Runtime,
         *,
         score_threshold: float = DEFAULT_SCORE_THRESHOLD,
         nms_iou: float = DEFAULT_NMS_IOU,
@@ -69,7 +70,7 @@ class FaceDetector:
         self.min_face_px = min_face_px
         self.small_face_px = small_face_px
         self.max_pass_pixels = max_pass_pixels
-        self._session = runtime.session(catalog.model_path("face-detector"))
+        self._session = runtime.session("face-detector")
 
     def find_faces(self, rgb: np.ndarray) -> FaceBoxes:
         """Find every face in an image.

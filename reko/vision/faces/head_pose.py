@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reko.vision.face_mesh import (
+from reko.vision.faces.mesh import (
     ALL_POINTS,
     EYE_CONTOUR_CORNERS,
     EYE_CONTOUR_LOWER_LID,

@@ -10,9 +10,12 @@ layers past these maps are cut off (`onnx_outputs`), so this costs about 1 ms a 
 from __future__ import annotations
 
 import numpy as np
+import onnxruntime as ort
 
-from reko.vision import catalog, face_chips, runtime
-from reko.vision.age_gender import AGE_CHIP_PX, CHANNEL_MEANS, CHIP_PADDING, PIXEL_SCALE
+from reko.vision.catalog import ModelError
+from reko.vision.faces import chips as face_chips
+from reko.vision.faces.age_gender import AGE_CHIP_PX, CHANNEL_MEANS, CHIP_PADDING, PIXEL_SCALE
+from reko.vision.runtime import SMALL_MODEL_THREADS, Runtime
 
 MODEL_NAME = "face-texture-features"
 FEATURE_MAPS = 128
@@ -26,10 +29,21 @@ def texture_feature_names() -> list[str]:
     return [f"cnn.band{band}.map{channel}" for band in range(len(BANDS_ROWS)) for channel in range(FEATURE_MAPS)]
 
 
-def texture_features(rgb: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
+class FaceTextureFeatures:
+    """The age network cut after its second stage (a prepared model of the catalogue)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._session = runtime.session(MODEL_NAME, SMALL_MODEL_THREADS)
+
+    def extract(self, rgb: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
+        return texture_features(self._session, rgb, keypoints)
+
+
+def texture_features(session: ort.InferenceSession, rgb: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
     """Band-pooled mid-level feature maps for every face, in one network run.
 
     Args:
+        session: the `face-texture-features` model.
         rgb: (h, w, 3) uint8 image.
         keypoints: (n, 5, 2) pixels in Reko's keypoint order (see `types.FaceBoxes`).
 
@@ -40,11 +54,9 @@ def texture_features(rgb: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
         return np.zeros((0, len(BANDS_ROWS) * FEATURE_MAPS), np.float32)
     chips = face_chips.extract_chips(rgb, keypoints, AGE_CHIP_PX, CHIP_PADDING)
     network_input = (chips.astype(np.float32) - CHANNEL_MEANS) * np.float32(PIXEL_SCALE)
-    # both cached: cheap after the first call
-    session = runtime.session(catalog.model_path(MODEL_NAME), runtime.SMALL_MODEL_THREADS)
     (maps,) = session.run(None, {"images": np.ascontiguousarray(network_input.transpose(0, 3, 1, 2))})
     maps = np.asarray(maps, np.float32)
     if maps.shape[1:] != (FEATURE_MAPS, MAP_PX, MAP_PX):
-        raise catalog.ModelError(f"{MODEL_NAME}: expected (n, 128, 7, 7) maps, got {maps.shape}")
+        raise ModelError(f"{MODEL_NAME}: expected (n, 128, 7, 7) maps, got {maps.shape}")
     bands = [maps[:, :, first:end].mean(axis=(2, 3)) for first, end in BANDS_ROWS]
     return np.concatenate(bands, axis=1)

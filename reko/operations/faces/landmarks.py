@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from reko.operations.boxes import point_to_ratio
+from reko.operations.common.boxes import point_to_ratio
 
 # Rekognition LandmarkType -> mesh point indices whose mean is the landmark.
 MESH_POINTS_BY_LANDMARK: dict[str, tuple[int, ...]] = {

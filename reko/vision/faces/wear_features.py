@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from reko.vision.face_align import CANVAS_PX, align_face
+from reko.vision.faces.align import CANVAS_PX, align_face
 
 # (x0, y0, x1, y1) on the CANVAS_PX canvas; eyes sit near y=30, nose tip y=47, mouth y=64, chin y=90.
 REGIONS_PX: dict[str, tuple[int, int, int, int]] = {

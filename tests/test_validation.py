@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from reko.errors import ImageTooLargeException, InvalidParameterException
-from reko.server.validation import service_model, validate_request
+from reko.validation import service_model, validate_request
 
 IMAGE = {"Bytes": base64.b64encode(b"\xff\xd8\xff data").decode()}
 

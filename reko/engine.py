@@ -1,0 +1,61 @@
+"""The engine: owns the models, the store and the pools; `dispatch` is the one request path of server and CLI."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from reko.config import Settings
+from reko.operations import handler_for
+from reko.operations.common.context import Caller, OperationContext
+from reko.pipelines.faces import FacePipeline
+from reko.store import Store
+from reko.validation import service_model, validate_request
+from reko.vision.catalog import Catalog
+from reko.vision.runtime import Runtime
+
+
+class Engine:
+    """Everything a Reko process holds once, built from its `Settings`.
+
+    Models load on `load_models()` (the server does it in the background and answers /health 503 until it is
+    done); `dispatch` loads them on first use when nobody did.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.catalog = Catalog(settings.model_cache_dir)
+        self.runtime = Runtime(self.catalog, settings.inference_threads)
+        self.store = Store(settings.database_path, settings.s3_dir, settings.s3_endpoint)
+        self.requests = ThreadPoolExecutor(max_workers=settings.inference_workers, thread_name_prefix="reko-request")
+        self._faces: FacePipeline | None = None
+        self._models_lock = threading.Lock()
+
+    @property
+    def faces(self) -> FacePipeline:
+        if self._faces is None:
+            self.load_models()
+        assert self._faces is not None
+        return self._faces
+
+    def load_models(self) -> None:
+        """Load every model of every implemented operation, so no request pays for a first load."""
+        with self._models_lock:
+            if self._faces is None:
+                self._faces = FacePipeline(self.runtime)
+
+    def dispatch(self, operation: str, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
+        """Validate the parameters of a Rekognition operation and run it; Rekognition errors propagate."""
+        handler = handler_for(operation)
+        request = validate_request(service_model().operation_model(operation), params)
+        return handler(request, OperationContext(caller=caller, store=self.store, faces=self.faces))
+
+    def submit(self, operation: str, params: dict[str, Any], caller: Caller) -> Future[dict[str, Any]]:
+        """`dispatch` on the request pool (the server's event loop never computes)."""
+        return self.requests.submit(self.dispatch, operation, params, caller)
+
+    def close(self) -> None:
+        self.requests.shutdown(wait=False, cancel_futures=True)
+        self.runtime.close()
+        self.store.close()

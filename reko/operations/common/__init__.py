@@ -1,0 +1,1 @@
+"""What every operation family shares: the request context, image members, ratio coordinates."""

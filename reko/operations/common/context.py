@@ -1,0 +1,28 @@
+"""What an operation handler knows besides its parameters: who asks, and the engine's parts it may use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reko.pipelines.faces import FacePipeline
+from reko.store import Scope, Store
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated caller of one request."""
+
+    request_id: str
+    account_id: str
+    region: str
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(account_id=self.account_id, region=self.region)
+
+
+@dataclass(frozen=True)
+class OperationContext:
+    caller: Caller
+    store: Store
+    faces: FacePipeline

@@ -1,0 +1,1 @@
+"""DetectFaces and, later, CompareFaces, collections and users."""

@@ -1,0 +1,72 @@
+"""The embedded default database: one SQLite file in the data folder, schema kept by numbered migrations.
+
+WAL mode with `synchronous=FULL`: a write acknowledged to a client survives a crash of the process or machine.
+Migrations are the `NNNN_*.sql` files of `migrations/`, applied in order, each in its own transaction, and
+recorded in `schema_migrations`, so a data folder written by an older Reko is upgraded in place and never lost.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class SqliteDatabase:
+    """One connection shared by the process, serialised by a lock (SQLite writes are serial anyway)."""
+
+    def __init__(self, path: Path, migrations_dir: Path | None = None) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.migrations_dir = migrations_dir or MIGRATIONS_DIR
+        self.lock = threading.Lock()
+        self.connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.connection.execute("PRAGMA journal_mode=WAL")
+        self.connection.execute("PRAGMA synchronous=FULL")
+        self.connection.execute("PRAGMA foreign_keys=ON")
+        self.migrate()
+
+    def migrate(self) -> list[str]:
+        """Apply the migrations not yet recorded; returns their names."""
+        applied_now: list[str] = []
+        with self.lock:
+            self.connection.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+            )
+            done = {row[0] for row in self.connection.execute("SELECT name FROM schema_migrations")}
+            for name, script in _migrations(self.migrations_dir):
+                if name in done:
+                    continue
+                self.connection.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in _statements(script):
+                        self.connection.execute(statement)
+                    self.connection.execute(
+                        "INSERT INTO schema_migrations (name, applied_at) VALUES (?, datetime('now'))", (name,)
+                    )
+                    self.connection.execute("COMMIT")
+                except BaseException:
+                    self.connection.execute("ROLLBACK")
+                    raise
+                applied_now.append(name)
+        return applied_now
+
+    def applied_migrations(self) -> list[str]:
+        with self.lock:
+            return [row[0] for row in self.connection.execute("SELECT name FROM schema_migrations ORDER BY name")]
+
+    def close(self) -> None:
+        with self.lock:
+            self.connection.close()
+
+
+def _migrations(folder: Path) -> list[tuple[str, str]]:
+    files = sorted(folder.glob("[0-9][0-9][0-9][0-9]_*.sql"))
+    return [(path.stem, path.read_text()) for path in files]
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a migration file (no semicolons inside string literals in our migrations)."""
+    return [statement.strip() for statement in script.split(";") if statement.strip()]

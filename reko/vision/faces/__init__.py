@@ -1,0 +1,1 @@
+"""Face models: detection, mesh, embeddings, age, gender, expressions, wear. Arrays in, dataclasses out."""
