@@ -81,6 +81,8 @@ def _models(args: argparse.Namespace) -> int:
         try:
             path = models.model_path(model.name)
             status = f"ok  sha256 {model.sha256[:16]}…  {path}"
+            if model.name in models.rebuilt:
+                status += "  (the cached copy was damaged and has been prepared again)"
         except catalog.ModelError as error:
             failures += 1
             status = f"FAILED  {error}"

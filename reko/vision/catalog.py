@@ -13,6 +13,7 @@ Nothing is ever downloaded: a missing package is an install error, a wrong check
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from importlib import metadata
 from pathlib import Path
 
 BUNDLED_DIR = Path(__file__).parent / "models"
+log = logging.getLogger("reko.models")
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,7 @@ class Catalog:
         self.cache_dir = cache_dir
         self._lock = threading.Lock()
         self._resolved: dict[str, Path] = {}
+        self.rebuilt: set[str] = set()  # prepared models found damaged in the cache and prepared again
 
     def model_path(self, name: str) -> Path:
         """The file to load for a model: verified, and prepared into the cache on first use."""
@@ -227,6 +230,9 @@ class Catalog:
             return source
         path = self.prepared_path(model)
         if not _matches_recorded_hash(path):
+            if path.exists():
+                log.warning("%s: cached %s does not match its recorded sha256; preparing it again", model.name, path)
+                self.rebuilt.add(model.name)
             _prepare(model, source, path)
         return path
 

@@ -1,0 +1,39 @@
+"""The SQLite store: migrations apply once, in order, atomically, and survive a reopen."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from reko.store.sqlite import SqliteDatabase
+
+
+def test_migrations_apply_in_order_once(tmp_path: Path) -> None:
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    (migrations / "0002_b.sql").write_text("ALTER TABLE things ADD COLUMN colour TEXT;")
+    (migrations / "0001_a.sql").write_text("CREATE TABLE things (id INTEGER PRIMARY KEY);")
+    database = SqliteDatabase(tmp_path / "reko.sqlite3", migrations)
+    assert database.applied_migrations() == ["0001_a", "0002_b"]
+    database.close()
+    reopened = SqliteDatabase(tmp_path / "reko.sqlite3", migrations)
+    assert reopened.migrate() == []
+    reopened.connection.execute("INSERT INTO things (colour) VALUES ('red')")
+
+
+def test_a_failing_migration_leaves_nothing_behind(tmp_path: Path) -> None:
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    (migrations / "0001_a.sql").write_text("CREATE TABLE things (id INTEGER PRIMARY KEY); CREATE TABLE oops (;")
+    with pytest.raises(sqlite3.Error):
+        SqliteDatabase(tmp_path / "reko.sqlite3", migrations)
+    check = sqlite3.connect(tmp_path / "reko.sqlite3")
+    tables = {row[0] for row in check.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "things" not in tables
+
+
+def test_the_shipped_database_opens_in_wal_mode(tmp_path: Path) -> None:
+    database = SqliteDatabase(tmp_path / "reko.sqlite3")
+    assert database.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
