@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import face_detection, face_expressions, face_gender, face_wear, landmarks, latency, report
+from bench import face_detection, face_expressions, face_gender, face_wear, label_agreement, landmarks, latency, report
 from bench.datasets import DATA_DIR
 
 SUITES: dict[str, tuple[str, Callable[[Path], list[dict[str, object]]]]] = {
@@ -20,6 +20,7 @@ SUITES: dict[str, tuple[str, Callable[[Path], list[dict[str, object]]]]] = {
     "wear": ("Wear and occlusion estimators, 5-fold grouped cross-validation", face_wear.run),
     "expressions": ("Smile / eyes open / mouth open, grouped cross-validation", face_expressions.run),
     "gender": ("Gender on hand-labelled LFW, and AgeRange width", face_gender.run),
+    "agreement": ("Hand labels: a blind second look at 10 % (percent agreement, Cohen's kappa)", label_agreement.run),
     "latency": ("DetectFaces through HTTP on 2 threads (reko serve + boto3)", latency.run),
 }
 
