@@ -1,7 +1,7 @@
 """All benchmarks in one run: `python -m bench` (or `make bench`) prints every table and writes
 `bench/results/summary.json`. Accuracy sets come from ../shared/data; speed is measured through HTTP.
 
-Options: `--only detection,landmarks,wear,expressions,gender,latency` to run a subset.
+Options: `--only detection,landmarks,wear,expressions,gender,age_gender,latency` to run a subset.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import face_detection, face_expressions, face_gender, face_wear, landmarks, latency, report
+from bench import face_age_gender, face_detection, face_expressions, face_gender, face_wear, landmarks, latency, report
 from bench.datasets import DATA_DIR
 
 SUITES: dict[str, tuple[str, Callable[[Path], list[dict[str, object]]]]] = {
@@ -20,6 +20,7 @@ SUITES: dict[str, tuple[str, Callable[[Path], list[dict[str, object]]]]] = {
     "wear": ("Wear and occlusion estimators, 5-fold grouped cross-validation", face_wear.run),
     "expressions": ("Smile / eyes open / mouth open, grouped cross-validation", face_expressions.run),
     "gender": ("Gender on hand-labelled LFW, and AgeRange width", face_gender.run),
+    "age_gender": ("AgeRange and Gender by age band on UTKFace (utkface_dev; calibrated on it)", face_age_gender.run),
     "latency": ("DetectFaces through HTTP on 2 threads (reko serve + boto3)", latency.run),
 }
 

@@ -128,6 +128,17 @@ MODELS: tuple[ModelSpec, ...] = (
         kind="bundled",
     ),
     ModelSpec(
+        name="age-gender-calibration",
+        purpose="how AgeRange (stated coverage) and Gender.Confidence are drawn from the age and gender networks",
+        package="project:reko",
+        version="1",
+        source_file="age-gender-calibration.json",
+        sha256="6271075fd523562b9461915c7bbc2ac98e6a4b64e582a184e373adfeba9c4155",
+        licence="Apache-2.0 (this project); fitted by scripts/fit_age_range.py on 500 UTKFace faces "
+        "(faces/utkface_dev, measured and calibrated, never shipped)",
+        kind="bundled",
+    ),
+    ModelSpec(
         name="face-texture-features",
         purpose="128 mid-level 7x7 feature maps of a 64x64 face chip: the age network cut after its second "
         "stage, read by the wear heads",
