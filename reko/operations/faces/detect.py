@@ -55,9 +55,9 @@ def face_detail(
         "Quality": {"Brightness": face.quality.brightness, "Sharpness": face.quality.sharpness},
         "Confidence": details.percent(face.score),
     }
-    if face.age_range is not None and face.male_probability is not None:
+    if face.age_range is not None and face.male_probability is not None and face.gender_confidence is not None:
         values["AgeRange"] = {"Low": face.age_range[0], "High": face.age_range[1]}
-        values["Gender"] = details.gender(face.male_probability)
+        values["Gender"] = details.gender(face.male_probability, face.gender_confidence)
     if face.emotions is not None:
         values["Emotions"] = details.emotions(rekognition_emotions(face.emotions))
         values["Smile"] = details.boolean_attribute(smile_probability(face.geometry, face.emotions["happy"]))
