@@ -111,6 +111,10 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
 
 @needs_shared_data("faces", "wider_val_200_416")
 def test_crowd_faces_match_wider_ground_truth(rekognition) -> None:
+    """A regression guard: the detector's score threshold was chosen on WIDER-200, this photo included.
+
+    An empty answer fails it (recall 0), as does a flood of boxes (at most 3 more than the truth).
+    """
     name = "7--Cheering/7_Cheering_Cheering_7_138.jpg"
     image = (SHARED_DATA / "faces/wider_val_200_416/images" / Path(name).name).read_bytes()
     faces = rekognition.detect_faces(Image={"Bytes": image})["FaceDetails"]

@@ -124,6 +124,7 @@ def _read_rgb(path: Path) -> np.ndarray:
     ],
 )
 def test_finds_the_annotated_faces(detector: FaceDetector, image: str, truth: list[list[float]]) -> None:
+    """A regression guard on two photos of the sets the score threshold was chosen on (WIDER-200, mask-50)."""
     faces = detector.find_faces(_read_rgb(SHARED_DATA / image))
     xywh = np.array(truth, np.float32)
     expected = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1)
