@@ -25,6 +25,7 @@ lint: install
 	$(BIN)/ruff check reko tests bench scripts
 	$(BIN)/mypy
 
+# Without ../shared/data the data tests skip, each with its reason; REKO_REQUIRE_DATA=1 (set by .ci/run) fails them.
 test: install lint
 	$(BIN)/python -m pytest -q
 

@@ -1,12 +1,14 @@
 """All benchmarks in one run: `python -m bench` (or `make bench`) prints every table and writes
-`bench/results/summary.json`. Accuracy sets come from ../shared/data; speed is measured through HTTP.
+`bench/results/<suite>.json` for each suite that ran and `bench/results/summary.json` for all of them.
+Accuracy sets come from ../shared/data; speed is measured through HTTP.
 
-Options: `--only detection,landmarks,wear,expressions,gender,age_gender,latency` to run a subset.
+Options: `--only detection,landmarks,...` (names from SUITES) to run a subset.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,7 +26,10 @@ from bench import (
 )
 from bench.datasets import DATA_DIR
 
-SUITES: dict[str, tuple[str, Callable[[Path], list[dict[str, object]]]]] = {
+Rows = list[dict[str, object]]
+
+# One line per suite: name -> (table title, run(data_dir) -> rows).
+SUITES: dict[str, tuple[str, Callable[[Path], Rows]]] = {
     "detection": ("Face detection, IoU >= 0.5 (WIDER-200 faces >= 16 px; mask set)", face_detection.run),
     "landmarks": ("Landmark NME on AFW, inter-ocular (outer corners), %", landmarks.run),
     "wear": ("Wear and occlusion estimators, 5-fold grouped cross-validation", face_wear.run),
@@ -34,27 +39,47 @@ SUITES: dict[str, tuple[str, Callable[[Path], list[dict[str, object]]]]] = {
     "age_gender": ("AgeRange and Gender by age band on UTKFace (utkface_dev; calibrated on it)", face_age_gender.run),
     "latency": ("DetectFaces through HTTP on 2 threads (reko serve + boto3)", latency.run),
 }
+# Suites that run without ../shared/data; every other suite is skipped when the folder is absent.
+SUITES_WITHOUT_DATA = {"latency", "agreement"}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
-    parser.add_argument("--only", default=",".join(SUITES))
-    arguments = parser.parse_args()
-    summary: dict[str, object] = {}
-    for name in arguments.only.split(","):
+def run_suites(names: list[str], data_dir: Path) -> tuple[dict[str, Rows], dict[str, str]]:
+    """Run each named suite, printing its table and saving its rows; returns (rows by suite, skip reasons)."""
+    results: dict[str, Rows] = {}
+    skipped: dict[str, str] = {}
+    for name in names:
         title, run = SUITES[name]
-        needs_data = name != "latency"
-        if needs_data and not arguments.data_dir.is_dir():
-            print(f"## {title}\n\nskipped: no evaluation data at {arguments.data_dir}\n")
+        if name not in SUITES_WITHOUT_DATA and not data_dir.is_dir():
+            skipped[name] = f"no evaluation data at {data_dir}"
+            print(f"## {title}\n\nskipped: {skipped[name]}\n", flush=True)
             continue
         started = time.perf_counter()
-        rows = run(arguments.data_dir)
+        rows = run(data_dir)
         print(f"## {title}\n\n{report.markdown(rows)}\n\n({time.perf_counter() - started:.0f} s)\n", flush=True)
-        summary[name] = rows
-    report.save(name, rows)
-    report.save("summary", summary)
+        results[name] = rows
+        report.save(name, rows)
+    return results, skipped
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
+    parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
+    parser.add_argument("--only", default=",".join(SUITES), help=f"comma-separated, from: {', '.join(SUITES)}")
+    arguments = parser.parse_args(argv)
+    names = [name for name in arguments.only.split(",") if name]
+    unknown = [name for name in names if name not in SUITES]
+    if unknown:
+        parser.error(f"unknown suite(s) {', '.join(unknown)}; choose from {', '.join(SUITES)}")
+    results, skipped = run_suites(names, arguments.data_dir)
+    if results:
+        report.save("summary", {name: rows for name, rows in results.items()})
+    if skipped:
+        reasons = "; ".join(f"{name}: {reason}" for name, reason in skipped.items())
+        print(f"skipped {len(skipped)} of {len(names)} suites ({reasons})")
+    if not results:
+        print("no suite ran: nothing written")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,4 +1,8 @@
-"""Shared fixtures: a real `reko serve` process on a free port, a boto3 client pointed at it, test images."""
+"""Shared fixtures: a real `reko serve` process on a free port, a boto3 client pointed at it, test images.
+
+Also the `data` mark (`needs_shared_data`) that skips, or under REKO_REQUIRE_DATA=1 fails, a test whose
+evaluation data is absent, and `test_image` for the committed photos in tests/images.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ SHARED_DATA = (REPO_ROOT / ".." / "shared" / "data").resolve()
 SERVER_START_TIMEOUT_S = 300
 # Prepared models are cached where `make install` put them, so in-process tests do not prepare them again.
 TEST_MODEL_CACHE = REPO_ROOT / "reko-data" / "models"
+TEST_IMAGES = Path(__file__).resolve().parent / "images"
 
 
 @functools.cache
@@ -43,10 +48,53 @@ def shared_face_pipeline() -> FacePipeline:
     return FacePipeline(shared_runtime())
 
 
+REQUIRE_DATA_VARIABLE = "REKO_REQUIRE_DATA"
+
+
 def needs_shared_data(*parts: str) -> pytest.MarkDecorator:
-    """Skip a test when `../shared/data/<parts>` is absent (a clone without the evaluation data)."""
-    path = SHARED_DATA.joinpath(*parts)
-    return pytest.mark.skipif(not path.exists(), reason=f"needs evaluation data at {path} (../shared/data)")
+    """Mark a test `data`: it reads `../shared/data/<parts>`, checked before the test (and its fixtures) run.
+
+    Absent data skips the test with the path in the reason, so a fresh clone's `make test` passes; with
+    REKO_REQUIRE_DATA=1 (CI, where the data is meant to be there) it fails instead, so a moved or renamed set
+    cannot turn a whole accuracy suite into silent skips.
+    """
+    return pytest.mark.data(SHARED_DATA.joinpath(*parts))
+
+
+def require_shared_data(*parts: str) -> Path:
+    """The path `../shared/data/<parts>`; skips (or fails under REKO_REQUIRE_DATA=1) when it is absent.
+
+    For code that reads data outside a marked test, such as a module-scoped fixture.
+    """
+    return _present_or_skip(SHARED_DATA.joinpath(*parts))
+
+
+def _present_or_skip(path: Path) -> Path:
+    if not path.exists():
+        if os.environ.get(REQUIRE_DATA_VARIABLE) == "1":
+            pytest.fail(f"{REQUIRE_DATA_VARIABLE}=1 but the evaluation data is missing: {path}", pytrace=False)
+        pytest.skip(f"needs evaluation data at {path} (../shared/data is absent from this clone)")
+    return path
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Check every `data` mark's path before fixtures run; a bare `@pytest.mark.data` means the whole folder."""
+    for mark in item.iter_markers(name="data"):
+        _present_or_skip(Path(mark.args[0]) if mark.args else SHARED_DATA)
+
+
+@functools.cache
+def _decoded_image(name: str) -> np.ndarray:
+    return np.asarray(Image.open(TEST_IMAGES / name).convert("RGB"))
+
+
+def test_image(name: str) -> np.ndarray:
+    """A committed photo from tests/images (see SOURCE.md there) as an RGB uint8 array, a fresh copy each call."""
+    return _decoded_image(name).copy()
+
+
+test_image.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test, in modules that import it
 
 
 def jpeg_bytes(rgb: np.ndarray, quality: int = 92) -> bytes:
@@ -57,10 +105,8 @@ def jpeg_bytes(rgb: np.ndarray, quality: int = 92) -> bytes:
 
 @pytest.fixture(scope="session")
 def astronaut_rgb() -> np.ndarray:
-    """A real photo of one face that ships inside scikit-image's wheel."""
-    from skimage import data
-
-    return np.asarray(data.astronaut())
+    """NASA's public-domain portrait of Eileen Collins (512x512): one frontal face."""
+    return test_image("astronaut.png")
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from reko.operations.faces.expressions import (
 )
 from reko.pipelines.faces import Needs
 from reko.vision.faces.head_pose import FaceGeometry, HeadPose
-from tests.conftest import shared_face_pipeline
+from tests.conftest import needs_shared_data, shared_face_pipeline, test_image
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = REPO_ROOT / ".." / "shared" / "data"
@@ -92,8 +92,7 @@ def test_smile_ends() -> None:
 
 
 def test_astronaut_smiles_with_open_eyes() -> None:
-    skimage_data = pytest.importorskip("skimage.data")
-    (face,) = shared_face_pipeline().analyze(skimage_data.astronaut(), Needs(iris=True, emotions=True))
+    (face,) = shared_face_pipeline().analyze(test_image("astronaut.png"), Needs(iris=True, emotions=True))
     assert face.emotions is not None
     assert smile_probability(face.geometry, face.emotions["happy"]) > 0.5
     assert eyes_open_probability(face.geometry) > 0.5
@@ -124,8 +123,7 @@ def _probabilities(row: dict[str, str]) -> dict[str, float]:
     }
 
 
-@pytest.mark.data
-@pytest.mark.skipif(not DATA_DIR.is_dir(), reason=f"needs evaluation data at {DATA_DIR} (../shared/data)")
+@needs_shared_data("faces", "lfw")
 def test_agrees_with_hand_labels_on_real_faces() -> None:
     sample = _labelled_sample()
     readings = [_probabilities(row) for row in sample]

@@ -15,13 +15,12 @@ from reko.operations.faces.landmarks import (
 )
 from reko.vision.faces.detector import FaceDetector
 from reko.vision.faces.mesh import ALL_POINTS, FaceMesh
-from tests.conftest import shared_runtime
+from tests.conftest import shared_runtime, test_image
 
 
 @pytest.fixture(scope="module")
 def astronaut() -> tuple[np.ndarray, np.ndarray, dict[str, dict[str, float | str]]]:
-    skimage_data = pytest.importorskip("skimage.data")
-    rgb = skimage_data.astronaut()
+    rgb = test_image("astronaut.png")
     faces = FaceDetector(shared_runtime()).find_faces(rgb)
     points = FaceMesh(shared_runtime()).find_landmarks(rgb, faces.boxes, faces.keypoints)[0].points
     height, width = rgb.shape[:2]

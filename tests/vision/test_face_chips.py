@@ -8,7 +8,7 @@ import pytest
 
 from reko.vision.faces import chips as face_chips
 
-# YuNet's 5 keypoints and box on skimage's astronaut() (cv2.FaceDetectorYN with the catalogue's
+# YuNet's 5 keypoints and box on tests/images/astronaut.png (cv2.FaceDetectorYN with the catalogue's
 # face-detector, rounded to 0.1 px): image-left eye, image-right eye, nose, mouth left, mouth right.
 ASTRONAUT_KEYPOINTS = np.array(
     [[[200.1, 101.8], [247.2, 102.6], [220.3, 124.7], [198.9, 143.2], [239.8, 143.9]]], np.float32

@@ -1,4 +1,4 @@
-"""FaceDetector on real photos: the astronaut shipped in scikit-image, then images from ../shared/data."""
+"""FaceDetector on real photos: the committed astronaut, cat and coffee cup, then images from ../shared/data."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ import pytest
 
 from reko.vision.faces.detector import FaceDetector, _image_ordered, _non_maximum_suppression
 from reko.vision.types import FaceBoxes
-from tests.conftest import shared_runtime
+from tests.conftest import SHARED_DATA, needs_shared_data, shared_runtime, test_image
 
-DATA_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-# The astronaut's face, drawn by hand on skimage.data.astronaut() (512x512).
+# The astronaut's face, drawn by hand on tests/images/astronaut.png (512x512).
 ASTRONAUT_FACE_XYXY = np.array([180.0, 65.0, 265.0, 175.0], np.float32)
 
 
@@ -32,8 +31,7 @@ def detector() -> FaceDetector:
 
 @pytest.fixture(scope="module")
 def astronaut() -> np.ndarray:
-    data = pytest.importorskip("skimage.data", reason="scikit-image (dev extra) ships the test photo")
-    return np.asarray(data.astronaut())
+    return test_image("astronaut.png")
 
 
 def test_astronaut_has_one_face_with_ordered_keypoints(detector: FaceDetector, astronaut: np.ndarray) -> None:
@@ -66,6 +64,11 @@ def test_boxes_come_back_in_the_input_pixels(
 
 def test_a_blank_image_has_no_face(detector: FaceDetector) -> None:
     assert len(detector.find_faces(np.full((480, 640, 3), 90, np.uint8))) == 0
+
+
+@pytest.mark.parametrize("name", ["coffee.png", "chelsea.png"])
+def test_a_coffee_cup_and_a_cats_face_are_not_human_faces(detector: FaceDetector, name: str) -> None:
+    assert len(detector.find_faces(test_image(name))) == 0
 
 
 @pytest.mark.parametrize(
@@ -102,24 +105,27 @@ def _read_rgb(path: Path) -> np.ndarray:
     return np.ascontiguousarray(bgr[:, :, ::-1])
 
 
-@pytest.mark.data
-@pytest.mark.skipif(not DATA_DIR.is_dir(), reason=f"evaluation data not found at {DATA_DIR}")
 @pytest.mark.parametrize(
     ("image", "truth"),
     [
         # WIDER val, squashed to 416x416 by its uploader; GT from gt_rescaled_to_416x416.txt (x y w h).
-        (
+        pytest.param(
             "faces/wider_val_200_416/images/0_Parade_Parade_0_194.jpg",
             [[45.09, 127.38, 49.56, 38.06], [84.91, 104.0, 28.44, 30.87], [149.5, 75.53, 36.16, 39.86],
              [225.47, 84.52, 36.16, 29.97], [287.22, 75.53, 37.38, 39.86]],
+            marks=needs_shared_data("faces", "wider_val_200_416"),
         ),
         # Face-mask set, Pascal VOC maksssksksss0.xml (xmin ymin xmax ymax turned into x y w h).
-        ("ppe/face_mask_detection/images/maksssksksss0.png", [[79, 105, 30, 37], [185, 100, 41, 44],
-                                                              [325, 90, 35, 51]]),
+        pytest.param(
+            "ppe/face_mask_detection/images/maksssksksss0.png",
+            [[79, 105, 30, 37], [185, 100, 41, 44], [325, 90, 35, 51]],
+            marks=needs_shared_data("ppe", "face_mask_detection"),
+        ),
     ],
 )
 def test_finds_the_annotated_faces(detector: FaceDetector, image: str, truth: list[list[float]]) -> None:
-    faces = detector.find_faces(_read_rgb(DATA_DIR / image))
+    """A regression guard on two photos of the sets the score threshold was chosen on (WIDER-200, mask-50)."""
+    faces = detector.find_faces(_read_rgb(SHARED_DATA / image))
     xywh = np.array(truth, np.float32)
     expected = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1)
     assert abs(len(faces) - len(expected)) <= 1

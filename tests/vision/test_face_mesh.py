@@ -1,8 +1,6 @@
-"""FaceMesh on real photos: scikit-image's astronaut, and AFW faces when the shared data is there."""
+"""FaceMesh on real photos: the astronaut in tests/images, and AFW faces when the shared data is there."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -10,16 +8,14 @@ import pytest
 
 from reko.vision.faces.detector import FaceDetector
 from reko.vision.faces.mesh import ALL_POINTS, EYE_CONTOUR_CORNERS, EYE_CONTOUR_POINTS, FaceMesh
-from tests.conftest import shared_runtime
+from tests.conftest import SHARED_DATA, needs_shared_data, shared_runtime, test_image
 
-DATA_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-AFW_DIR = DATA_DIR / "faces" / "landmarks_afw"
+AFW_DIR = SHARED_DATA / "faces" / "landmarks_afw"
 
 
 @pytest.fixture(scope="module")
 def astronaut() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    skimage_data = pytest.importorskip("skimage.data")
-    rgb = skimage_data.astronaut()
+    rgb = test_image("astronaut.png")
     faces = FaceDetector(shared_runtime()).find_faces(rgb)
     assert len(faces) == 1
     return rgb, faces.boxes, faces.keypoints
@@ -88,8 +84,7 @@ def test_bad_inputs_are_refused(mesh: FaceMesh, image, boxes, keypoints) -> None
         mesh.find_landmarks(image, boxes, keypoints)
 
 
-@pytest.mark.data
-@pytest.mark.skipif(not AFW_DIR.is_dir(), reason=f"needs the AFW landmark set at {AFW_DIR}")
+@needs_shared_data("faces", "landmarks_afw")
 @pytest.mark.parametrize("name", ["1130084326_2", "134212_1", "16413031_1"])
 def test_afw_five_point_error_is_small(mesh: FaceMesh, name: str) -> None:
     bgr = cv2.imread(str(AFW_DIR / f"{name}.jpg"))

@@ -9,12 +9,10 @@ import pytest
 from reko.vision.faces.quality import FaceQuality, assess_quality
 from reko.vision.types import FaceBoxes
 
-skimage_data = pytest.importorskip("skimage.data", reason="scikit-image (dev extra) ships the test photo")
-
 
 @pytest.fixture(scope="module")
 def astronaut(astronaut_rgb: np.ndarray, astronaut_face: FaceBoxes) -> tuple[np.ndarray, np.ndarray]:
-    """scikit-image's astronaut photo and its one face box (xyxy)."""
+    """The astronaut photo and its one face box (xyxy)."""
     return astronaut_rgb, astronaut_face.boxes
 
 

@@ -15,6 +15,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 
+from bench import face_wear
 from reko.vision import catalog
 from reko.vision.faces import chips as face_chips
 from reko.vision.faces.age_gender import AGE_CHIP_PX, CHANNEL_MEANS, CHIP_PADDING, PIXEL_SCALE
@@ -23,18 +24,14 @@ from reko.vision.faces.wear import ATTRIBUTES, FaceWear, face_vector_names
 from reko.vision.faces.wear_features import feature_names, wear_features
 from reko.vision.onnx_outputs import AGE_NETWORK_FEATURE_TENSOR, keep_outputs
 from reko.vision.types import FaceBoxes
-from tests.conftest import shared_face_pipeline, shared_runtime
+from tests.conftest import REPO_ROOT, SHARED_DATA, needs_shared_data, shared_face_pipeline, shared_runtime
 
-skimage_data = pytest.importorskip("skimage.data", reason="scikit-image (dev extra) ships the test photo")
-
-REPO_DIR = Path(__file__).resolve().parents[2]
-DATA_DIR = REPO_DIR / ".." / "shared" / "data"
-LABELS_CSV = REPO_DIR / "bench" / "labels" / "face_wear.csv"
+LABELS_CSV = REPO_ROOT / "bench" / "labels" / "face_wear.csv"
 
 
 @pytest.fixture(scope="module")
 def astronaut(astronaut_rgb: np.ndarray, astronaut_face: FaceBoxes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """scikit-image's astronaut photo (a woman, no glasses, no cover), its face box and 5 keypoints."""
+    """The astronaut photo (a woman, no glasses, no cover), its face box and 5 keypoints."""
     return astronaut_rgb, astronaut_face.boxes, astronaut_face.keypoints
 
 
@@ -133,21 +130,62 @@ def test_no_faces_and_bad_inputs() -> None:
         FaceWear(eyeglasses=1.5, sunglasses=0.0, beard=0.0, mustache=0.0, occluded=0.0)
 
 
-@pytest.mark.data
-@pytest.mark.skipif(not DATA_DIR.is_dir(), reason=f"evaluation data not found at {DATA_DIR}")
-def test_shipped_heads_separate_the_labelled_faces() -> None:
-    """A consistency check of file, features and labels (training faces: not a held-out score)."""
+# Held-out bars: a constant answer scores 0.5 on both, whatever the class balance.
+MIN_HELD_OUT_BALANCED_ACCURACY = 0.6
+MIN_HELD_OUT_AUC = 0.85
+# The shipped heads fit their own training faces perfectly (balanced accuracy 1.0 on every 4th one).
+MIN_TRAINING_FIT_BALANCED_ACCURACY = 0.95
+
+
+def balanced_accuracy(labels: np.ndarray, predicted: np.ndarray) -> float:
+    """Mean of the recalls of both classes: 0.5 for any constant answer, so it cannot be won by the majority."""
+    return float((predicted[labels == 1].mean() + (~predicted[labels == 0]).mean()) / 2)
+
+
+@needs_shared_data("faces")
+def test_shipped_heads_still_fit_their_training_faces() -> None:
+    """A regression guard, not an accuracy figure: every 4th face of bench/labels/face_wear.csv, which
+    scripts/train_face_wear.py fitted the shipped heads on. A broken file, feature order or keypoint reading
+    shows up here; how well the heads generalise is the held-out test below.
+    """
     with LABELS_CSV.open(newline="") as stream:
         rows = list(csv.DictReader(stream))[::4]
     parts = ("eye_left", "eye_right", "nose", "mouth_left", "mouth_right")
     predicted: dict[str, list[float]] = {name: [] for name in ATTRIBUTES}
     for row in rows:
-        rgb = np.ascontiguousarray(np.asarray(cv2.imread(str(DATA_DIR / row["image"])))[..., ::-1])
+        rgb = np.ascontiguousarray(np.asarray(cv2.imread(str(SHARED_DATA / row["image"])))[..., ::-1])
         points = np.array([[float(row[f"{part}_{axis}"]) for axis in "xy"] for part in parts], np.float32)
         (wear,) = shared_face_pipeline().wear.estimate(rgb, np.zeros((1, 4)), points[None])
         for name in ATTRIBUTES:
             predicted[name].append(getattr(wear, name))
-    for name in ("eyeglasses", "sunglasses", "beard", "mustache"):
+    for name in ATTRIBUTES:
         labels = np.array([int(row[name]) for row in rows])
-        accuracy = ((np.array(predicted[name]) >= 0.5) == (labels == 1)).mean()
-        assert accuracy >= 0.85, (name, accuracy)
+        says_yes = np.array(predicted[name]) >= 0.5
+        majority = max(labels.mean(), 1 - labels.mean())
+        assert (says_yes == (labels == 1)).mean() > majority, name
+        assert balanced_accuracy(labels, says_yes) >= MIN_TRAINING_FIT_BALANCED_ACCURACY, name
+
+
+@needs_shared_data("faces", "lfw")
+@needs_shared_data("faces", "landmarks_afw")
+@needs_shared_data("faces", "wider_val_200_416")
+@needs_shared_data("ppe", "face_mask_detection")
+def test_heads_beat_the_majority_on_faces_they_were_not_fitted_on() -> None:
+    """Every face scored by a head refitted without it: 5 folds grouped by person or photo (bench/face_wear.py).
+
+    Why refit: scripts/train_face_wear.py fits the shipped heads on ALL hand-labelled faces and ALL mask-set
+    faces, and no other set in ../shared/data labels glasses, beards or face covers, so no face exists that the
+    shipped heads never saw. The refit uses the shipped recipe (same features, same L2 penalty); that one
+    penalty was picked on these same folds (3 to 100 tried), the only overlap between tuning and scoring.
+    The bars are balanced accuracy and AUC, where always-"no" scores 0.5; sunglasses (22 of 616 faces) or beard
+    (42) would pass a plain accuracy bar of 0.85 with a constant answer. Accuracy must also not fall below
+    the majority's. Measured: balanced accuracy 0.65 (beard) to 0.92 (occluded, mask set), AUC 0.87-0.995.
+    """
+    rows = face_wear.run(SHARED_DATA, (face_wear.SHIPPED_FEATURES,))
+    assert {row["attribute"] for row in rows} == set(ATTRIBUTES)
+    for row in rows:
+        name = f"{row['attribute']} on {row['subset']} faces"
+        recall, negative_recall = float(row["recall"]), float(row["negative_recall"])
+        assert float(row["accuracy"]) >= float(row["majority_accuracy"]), (name, row)
+        assert (recall + negative_recall) / 2 >= MIN_HELD_OUT_BALANCED_ACCURACY, (name, row)
+        assert float(row["auc"]) >= MIN_HELD_OUT_AUC, (name, row)

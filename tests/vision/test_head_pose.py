@@ -8,29 +8,26 @@ import pytest
 from reko.vision.faces.detector import FaceDetector
 from reko.vision.faces.head_pose import face_geometry, head_pose
 from reko.vision.faces.mesh import EYE_CONTOUR_LOWER_LID, EYE_CONTOUR_UPPER_LID, FaceMesh, FaceMeshResult
-from tests.conftest import shared_runtime
+from tests.conftest import shared_runtime, test_image
 
 
 @pytest.fixture(scope="module")
 def astronaut_points() -> np.ndarray:
-    skimage_data = pytest.importorskip("skimage.data")
-    rgb = skimage_data.astronaut()
+    rgb = test_image("astronaut.png")
     faces = FaceDetector(shared_runtime()).find_faces(rgb)
     return FaceMesh(shared_runtime()).find_landmarks(rgb, faces.boxes, faces.keypoints)[0].points
 
 
 @pytest.fixture(scope="module")
 def astronaut_mesh() -> FaceMeshResult:
-    skimage_data = pytest.importorskip("skimage.data")
-    rgb = skimage_data.astronaut()
+    rgb = test_image("astronaut.png")
     faces = FaceDetector(shared_runtime()).find_faces(rgb)
     return FaceMesh(shared_runtime()).find_landmarks(rgb, faces.boxes, faces.keypoints)[0]
 
 
 @pytest.fixture(scope="module")
 def mirrored_astronaut_points() -> np.ndarray:
-    skimage_data = pytest.importorskip("skimage.data")
-    rgb = np.ascontiguousarray(skimage_data.astronaut()[:, ::-1])
+    rgb = np.ascontiguousarray(test_image("astronaut.png")[:, ::-1])
     faces = FaceDetector(shared_runtime()).find_faces(rgb)
     return FaceMesh(shared_runtime()).find_landmarks(rgb, faces.boxes, faces.keypoints)[0].points
 

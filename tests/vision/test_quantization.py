@@ -14,6 +14,7 @@ from onnx.reference import ReferenceEvaluator
 
 from reko.vision import catalog
 from reko.vision.quantization import dequantize, fold_block_quantized
+from tests.conftest import test_image
 
 
 @pytest.mark.parametrize(
@@ -116,9 +117,8 @@ def test_face_detector_fold_keeps_the_quantised_graphs_outputs(folded_dir: Path)
 
 
 def test_folded_face_detector_finds_the_astronauts_face(folded_dir: Path) -> None:
-    data = pytest.importorskip("skimage.data", reason="scikit-image (dev extra) ships the test photo")
     _, folded = _fold("face-detector", folded_dir)
-    rgb = data.astronaut()  # 512x512, one face around x 170-250, y 60-160
+    rgb = test_image("astronaut.png")  # 512x512, one face around x 170-250, y 60-160
     bgr = np.ascontiguousarray(rgb[:, :, ::-1].transpose(2, 0, 1)[None], dtype=np.float32)
     session = ort.InferenceSession(str(folded))
     names = [value.name for value in session.get_outputs()]
