@@ -29,6 +29,7 @@ from bench.datasets import DATA_DIR
 from bench.models import face_pipeline
 from reko.operations.faces import expressions as face_expressions
 from reko.pipelines.faces import FaceAnalysis, Needs
+from reko.vision.boxes import iou_matrix
 from reko.vision.faces.head_pose import FaceGeometry, face_geometry
 
 L2_PENALTY = 1e-2  # on standardised features: a tie-breaker, not a prior
@@ -106,7 +107,7 @@ def measure(labelled: list[LabelledFace], data_dir: Path) -> list[FaceAnalysis |
     for face in labelled:
         rgb = np.asarray(Image.open(data_dir / face.image).convert("RGB"))
         analyses = face_pipeline().analyze(rgb, Needs(iris=True, emotions=True))
-        overlaps = [_iou(face.box, analysis.box) for analysis in analyses]
+        overlaps = list(iou_matrix(face.box[None], np.array([analysis.box for analysis in analyses]))[0])
         best = int(np.argmax(overlaps)) if overlaps else -1
         found.append(analyses[best] if best >= 0 and overlaps[best] >= MIN_MATCH_IOU else None)
     return found
@@ -172,14 +173,6 @@ def fitted_constants(data_dir: Path) -> dict[str, dict[str, object]]:
         weights, bias = fit_logistic(np.array([features(name, analysis) for analysis in found]), labels)
         constants[name] = {"weights": [round(float(w), 3) for w in weights], "bias": round(bias, 3)}
     return constants
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    width = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    height = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = width * height
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
 
 
 def main(argv: list[str]) -> None:

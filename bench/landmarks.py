@@ -33,6 +33,7 @@ from bench import report
 from bench.datasets import DATA_DIR
 from bench.models import bench_runtime
 from reko.operations.faces.landmarks import landmark_pixels
+from reko.vision.boxes import iou_matrix
 from reko.vision.faces.detector import FaceDetector
 from reko.vision.faces.mesh import FaceMesh
 
@@ -82,7 +83,7 @@ def load_faces(data_dir: Path, detector: FaceDetector) -> list[Face]:
         truth = np.loadtxt(path.with_suffix(".pts"), dtype=np.float64).reshape(IBUG_POINTS, 2)
         found = detector.find_faces(read_rgb(path))
         extent = np.concatenate([truth.min(axis=0), truth.max(axis=0)])
-        overlaps = np.array([_iou(box, extent) for box in found.boxes])
+        overlaps = iou_matrix(found.boxes, extent[None])[:, 0]
         if len(overlaps) == 0 or overlaps.max() <= 0:
             faces.append(Face(path, truth, None, None))
             continue
@@ -97,14 +98,6 @@ def read_rgb(path: Path) -> np.ndarray:
     if bgr is None:
         raise FileNotFoundError(path)
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-
-
-def _iou(first: np.ndarray, second: np.ndarray) -> float:
-    width = max(0.0, min(first[2], second[2]) - max(first[0], second[0]))
-    height = max(0.0, min(first[3], second[3]) - max(first[1], second[1]))
-    inter = width * height
-    union = (first[2] - first[0]) * (first[3] - first[1]) + (second[2] - second[0]) * (second[3] - second[1])
-    return float(inter / union) if union > 0 else 0.0
 
 
 def reko_method(refine: bool = False) -> Method:

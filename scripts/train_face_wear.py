@@ -27,6 +27,7 @@ import numpy as np
 
 from bench.models import face_pipeline
 from reko.vision import catalog
+from reko.vision.boxes import iou_matrix
 from reko.vision.faces.wear import ATTRIBUTES, face_vector_names
 
 REPO_DIR = Path(__file__).resolve().parents[1]
@@ -78,7 +79,7 @@ def mask_set_faces(data_dir: Path) -> tuple[list[LabelledFace], int]:
         truth = _mask_boxes(annotation)
         found = _detect(detector, _read_rgb(data_dir / image)[..., ::-1].copy())
         for box, name in truth:
-            overlaps = _iou(box, found[:, :4]) if len(found) else np.zeros(0)
+            overlaps = iou_matrix(box[None], found[:, :4])[0] if len(found) else np.zeros(0)
             if not len(overlaps) or overlaps.max() < MASK_MATCH_IOU:
                 missed += 1
                 continue
@@ -114,14 +115,6 @@ def _mask_boxes(annotation: Path) -> list[tuple[np.ndarray, str]]:
         corners = [float(item.findtext(f"bndbox/{key}", "0")) for key in ("xmin", "ymin", "xmax", "ymax")]
         boxes.append((np.array(corners, np.float32), item.findtext("name", "")))
     return boxes
-
-
-def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    top_left = np.maximum(box[:2], boxes[:, :2])
-    bottom_right = np.minimum(box[2:], boxes[:, 2:])
-    inter = np.clip(bottom_right - top_left, 0, None).prod(axis=1)
-    area = (box[2:] - box[:2]).prod() + (boxes[:, 2:] - boxes[:, :2]).prod(axis=1)
-    return inter / np.maximum(area - inter, 1e-6)
 
 
 def feature_matrix(faces: Sequence[LabelledFace], data_dir: Path) -> np.ndarray:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from reko.operations.faces.landmarks import LANDMARK_TYPES
+from reko.vision.boxes import iou_matrix
 from tests.conftest import SHARED_DATA, RunningServer, jpeg_bytes, needs_shared_data, test_image
 from tests.shapes import output_errors
 from tests.signing import signed_headers
@@ -104,11 +105,6 @@ def wider_ground_truth(name: str) -> np.ndarray:
     return boxes
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    inter = np.clip(np.minimum(a[2:], b[2:]) - np.maximum(a[:2], b[:2]), 0, None).prod()
-    return float(inter / ((a[2:] - a[:2]).prod() + (b[2:] - b[:2]).prod() - inter))
-
-
 @needs_shared_data("faces", "wider_val_200_416")
 def test_crowd_faces_match_wider_ground_truth(rekognition) -> None:
     """A regression guard: the detector's score threshold was chosen on WIDER-200, this photo included.
@@ -122,7 +118,7 @@ def test_crowd_faces_match_wider_ground_truth(rekognition) -> None:
     found = np.array([[f["BoundingBox"]["Left"], f["BoundingBox"]["Top"],
                        f["BoundingBox"]["Left"] + f["BoundingBox"]["Width"],
                        f["BoundingBox"]["Top"] + f["BoundingBox"]["Height"]] for f in faces]) * 416
-    matched = sum(max((iou(t, d) for d in found), default=0) >= 0.5 for t in truth)
+    matched = int((iou_matrix(truth, found).max(axis=1, initial=0) >= 0.5).sum())
     assert len(faces) >= 0.6 * len(truth)
     assert matched >= 0.6 * len(truth)
     assert len(faces) <= len(truth) + 3

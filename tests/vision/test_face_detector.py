@@ -7,21 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from reko.vision.boxes import iou_matrix
 from reko.vision.faces.detector import FaceDetector, _image_ordered, _non_maximum_suppression
 from reko.vision.types import FaceBoxes
 from tests.conftest import SHARED_DATA, needs_shared_data, shared_runtime, test_image
 
 # The astronaut's face, drawn by hand on tests/images/astronaut.png (512x512).
 ASTRONAUT_FACE_XYXY = np.array([180.0, 65.0, 265.0, 175.0], np.float32)
-
-
-def iou(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """(n, m) IoU of xyxy boxes."""
-    top_left = np.maximum(first[:, None, :2], second[None, :, :2])
-    bottom_right = np.minimum(first[:, None, 2:], second[None, :, 2:])
-    overlap = np.prod(np.clip(bottom_right - top_left, 0, None), axis=2)
-    areas = [np.prod(boxes[:, 2:] - boxes[:, :2], axis=1) for boxes in (first, second)]
-    return overlap / (areas[0][:, None] + areas[1][None, :] - overlap)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +29,7 @@ def astronaut() -> np.ndarray:
 def test_astronaut_has_one_face_with_ordered_keypoints(detector: FaceDetector, astronaut: np.ndarray) -> None:
     faces = detector.find_faces(astronaut)
     assert len(faces) == 1
-    assert iou(faces.boxes, ASTRONAUT_FACE_XYXY[None])[0, 0] > 0.6
+    assert iou_matrix(faces.boxes, ASTRONAUT_FACE_XYXY[None])[0, 0] > 0.6
     assert detector.score_threshold <= faces.scores[0] <= 1
     left_eye, right_eye, nose, left_mouth, right_mouth = faces.keypoints[0]
     assert left_eye[0] < right_eye[0] and left_mouth[0] < right_mouth[0]
@@ -59,7 +51,7 @@ def test_boxes_come_back_in_the_input_pixels(
     faces = detector.find_faces(canvas)
     expected = ASTRONAUT_FACE_XYXY * scale + np.array([250, 150, 250, 150], np.float32)
     assert len(faces) == 1
-    assert iou(faces.boxes, expected[None])[0, 0] > 0.6
+    assert iou_matrix(faces.boxes, expected[None])[0, 0] > 0.6
 
 
 def test_a_blank_image_has_no_face(detector: FaceDetector) -> None:
@@ -129,4 +121,4 @@ def test_finds_the_annotated_faces(detector: FaceDetector, image: str, truth: li
     xywh = np.array(truth, np.float32)
     expected = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1)
     assert abs(len(faces) - len(expected)) <= 1
-    assert np.all(iou(expected, faces.boxes).max(axis=1) >= 0.5)
+    assert np.all(iou_matrix(expected, faces.boxes).max(axis=1) >= 0.5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from reko.vision.boxes import non_maximum_suppression
 from reko.vision.runtime import Runtime
 from reko.vision.types import FaceBoxes
 
@@ -181,20 +182,8 @@ def _image_ordered(keypoints: np.ndarray) -> np.ndarray:
 
 
 def _non_maximum_suppression(faces: FaceBoxes, iou_threshold: float) -> FaceBoxes:
-    """Greedy NMS: keep the best box, drop boxes overlapping it by more than `iou_threshold`, repeat."""
-    order = np.argsort(-faces.scores, kind="stable")
-    boxes = faces.boxes
-    areas = np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
-    keep: list[int] = []
-    while len(order):
-        best, rest = order[0], order[1:]
-        keep.append(int(best))
-        top_left = np.maximum(boxes[best, :2], boxes[rest, :2])
-        bottom_right = np.minimum(boxes[best, 2:], boxes[rest, 2:])
-        overlap = np.prod(np.clip(bottom_right - top_left, 0, None), axis=1)
-        iou = overlap / np.maximum(areas[best] + areas[rest] - overlap, 1e-9)
-        order = rest[iou <= iou_threshold]
-    return faces.take(np.array(keep, np.int64))
+    """Greedy NMS (`boxes.non_maximum_suppression`) on whole faces, best score first."""
+    return faces.take(non_maximum_suppression(faces.boxes, faces.scores, iou_threshold))
 
 
 def _sorted(faces: FaceBoxes) -> FaceBoxes:
