@@ -31,6 +31,10 @@ Rows = list[dict[str, object]]
 # One line per suite: name -> (table title, run(data_dir) -> rows).
 SUITES: dict[str, tuple[str, Callable[[Path], Rows]]] = {
     "detection": ("Face detection, IoU >= 0.5 (WIDER-200 faces >= 16 px; mask set)", face_detection.run),
+    "detection_matched": (
+        "Face detection at matched operating points: AP, recall at equal precision (Reko tuned on these sets)",
+        lambda data_dir: face_detection.run_matched(data_dir)[0],
+    ),
     "landmarks": ("Landmark NME on AFW, inter-ocular (outer corners), %", landmarks.run),
     "wear": ("Wear and occlusion estimators, 5-fold grouped cross-validation", face_wear.run),
     "expressions": ("Smile / eyes open / mouth open, grouped cross-validation", face_expressions.run),
