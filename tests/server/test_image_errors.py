@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import httpx
 import numpy as np
@@ -11,6 +12,7 @@ from botocore.exceptions import ClientError
 from PIL import Image
 
 from tests.conftest import RunningServer, jpeg_bytes
+from tests.signing import signed_headers
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -84,3 +86,42 @@ def test_exif_orientation_is_applied_to_jpeg(rekognition, astronaut_rgb: np.ndar
     box, reference = rotated["FaceDetails"][0]["BoundingBox"], upright["FaceDetails"][0]["BoundingBox"]
     for key in ("Left", "Top", "Width", "Height"):
         assert box[key] == pytest.approx(reference[key], abs=0.03)
+
+
+def raw_detect_faces_status(server: RunningServer, body: bytes) -> tuple[int, dict]:
+    """Send a hand-written DetectFaces body (what boto3 would refuse to encode), signed like an SDK."""
+    headers = signed_headers(server.url, body, "RekognitionService.DetectFaces")
+    answer = httpx.post(server.url + "/", content=body, headers=headers, timeout=60)
+    return answer.status_code, answer.json()
+
+
+S3_NAME_CASES = [
+    ("nul", "people/a.jpg\x00.png", "InvalidS3ObjectException"),
+    ("segment of 300 characters", "x" * 300, "InvalidS3ObjectException"),
+    ("name over 1024 characters", "x/" * 600, "InvalidParameterException"),
+    ("symlink loop", "loop/a.jpg", "InvalidS3ObjectException"),
+    ("folder", "people", "InvalidS3ObjectException"),
+]
+
+
+@pytest.mark.parametrize(("name", "key", "code"), S3_NAME_CASES, ids=[case[0] for case in S3_NAME_CASES])
+def test_s3_name_that_names_no_file_is_a_400(rekognition, server: RunningServer, name, key, code) -> None:
+    bucket = server.data_dir / "s3" / "attack"
+    (bucket / "people").mkdir(parents=True, exist_ok=True)
+    if not (bucket / "loop").is_symlink():
+        (bucket / "loop").symlink_to("loop")
+    with pytest.raises(ClientError) as caught:
+        rekognition.detect_faces(Image={"S3Object": {"Bucket": "attack", "Name": key}})
+    assert caught.value.response["Error"]["Code"] == code
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert httpx.get(server.url + "/health").status_code == 200
+
+
+@pytest.mark.parametrize("member", ["Name", "Bucket"])
+def test_lone_surrogate_in_s3_object_is_invalid_parameter(server: RunningServer, member: str) -> None:
+    """JSON may spell a lone surrogate ("\\ud800"); no file name or S3 key can be one."""
+    s3_object = {"Bucket": "attack", "Name": "a.jpg"} | {member: "a\ud800bc"}
+    body = json.dumps({"Image": {"S3Object": s3_object}}).encode()  # ensure_ascii writes the \ud800 escape
+    status, answer = raw_detect_faces_status(server, body)
+    assert (status, answer["__type"]) == (400, "InvalidParameterException")
+    assert "lone surrogates" in answer["Message"]
