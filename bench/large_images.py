@@ -4,6 +4,10 @@ Each format runs in a fresh process so its peak RSS is its own. The image is the
 7071x7071 canvas (50 MP, Rekognition's pixel limit) that compresses well, here a smooth gradient with a real
 photo (scikit-image's astronaut, enlarged 4x) in the middle, so the face pipeline has one face to find.
 
+Then, on the AFW photos in ../shared/data that the service decodes at reduced scale (5 of 43, 6.9-10 MP,
+decoded at 1/2), DetectFaces' boxes and 28 landmarks from a full and from a reduced decode: how far apart
+(in % of the image's size) and the landmark error (NME, % of the inter-ocular distance) of each.
+
     python -m bench.large_images [--repeats 3] [--json results.json]
 """
 
@@ -83,6 +87,43 @@ def measure_one(path: Path, repeats: int) -> dict[str, object]:
     }
 
 
+def afw_agreement() -> list[dict[str, object]]:
+    """Full vs reduced decode on the AFW photos the service reduces: box/landmark shift and NME of each."""
+    from bench.datasets import DATA_DIR
+    from bench.landmarks import AFW_DIR, ALL_TYPES, IBUG_POINTS, OUTER_EYE_CORNERS, ibug_to_types, nme
+    from bench.models import face_pipeline
+    from reko.images import decode_image, reduction_factor
+    from reko.operations.faces.landmarks import landmark_pixels
+    from reko.pipelines.faces import Needs
+
+    rows: list[dict[str, object]] = []
+    for path in sorted((DATA_DIR / AFW_DIR).glob("*.jpg")):
+        if reduction_factor(*Image.open(path).size) == 1:
+            continue
+        truth = np.loadtxt(path.with_suffix(".pts")).reshape(IBUG_POINTS, 2)
+        centre = truth.mean(axis=0)
+        inter_ocular = float(np.linalg.norm(truth[OUTER_EYE_CORNERS[0]] - truth[OUTER_EYE_CORNERS[1]]))
+        found = {}
+        for name, floor in (("full", None), ("reduced", 1_600_000)):
+            image = decode_image(path.read_bytes(), min_decoded_pixels=floor)
+            size = np.array([image.width, image.height], np.float64)
+            faces = face_pipeline().analyze(image.rgb, Needs())
+            # the annotated face: the detected box whose centre is nearest the ground truth's centre
+            face = min(faces, key=lambda f: float(np.linalg.norm((f.box[:2] + f.box[2:]) / 2 / size
+                                                                  - centre / size * image.scale)))
+            points = landmark_pixels(face.mesh.points, ALL_TYPES) / size  # ratios
+            found[name] = (face.box / np.tile(size, 2), points, nme(
+                points * size / image.scale, ibug_to_types(truth, ALL_TYPES), inter_ocular))
+        (full_box, full_points, full_nme), (box, points, reduced_nme) = found["full"], found["reduced"]
+        rows.append({
+            "photo": path.name, "size": "x".join(map(str, Image.open(path).size)),
+            "box_shift_pct": 100 * float(np.abs(box - full_box).max()),
+            "landmark_shift_pct": 100 * float(np.abs(points - full_points).max()),
+            "nme_full_pct": 100 * full_nme, "nme_reduced_pct": 100 * reduced_nme,
+        })
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -111,6 +152,13 @@ def main() -> None:
         print(f"{name:6} {row['file_bytes'] / 1e6:8.2f}M {row['decoded_px']:>11} {row['decode_s_median']:9.2f} "
               f"{row['detect_faces_s_median']:14.2f} {row['peak_extra_rss_mib']:10.0f}")
         print(f"       boxes (ratios): {[[round(v, 4) for v in box] for box in row['face_boxes_ratio']]}")
+    rows = afw_agreement()
+    results["afw_full_vs_reduced"] = rows
+    print(f"\n{'AFW photo':18} {'size':>10} {'box shift %':>12} {'landmark shift %':>17} {'NME full %':>11} "
+          f"{'NME reduced %':>14}")
+    for row in rows:
+        print(f"{row['photo']:18} {row['size']:>10} {row['box_shift_pct']:12.3f} {row['landmark_shift_pct']:17.3f} "
+              f"{row['nme_full_pct']:11.2f} {row['nme_reduced_pct']:14.2f}")
     if arguments.json:
         arguments.json.write_text(json.dumps(results, indent=2))
 

@@ -17,7 +17,7 @@ from reko.errors import ImageTooLargeException, InvalidImageFormatException, Inv
 from reko.images import MODEL_MAX_PIXELS, decode_image, reduction_factor
 from reko.pipelines.faces import Needs
 from reko.vision.faces.detector import DEFAULT_MAX_PASS_PIXELS
-from tests.conftest import shared_face_pipeline
+from tests.conftest import SHARED_DATA, needs_shared_data, shared_face_pipeline
 
 
 def encoded(image: Image.Image, image_format: str, **options: object) -> bytes:
@@ -186,3 +186,18 @@ def test_the_same_face_is_found_at_the_same_ratio_large_and_small(astronaut_rgb:
     reference = face_ratio_box(small.rgb)
     assert np.abs(face_ratio_box(large.rgb) - reference).max() < 0.01
     assert np.abs(face_ratio_box(decode_image(large_bytes, min_decoded_pixels=None).rgb) - reference).max() < 0.01
+
+
+@needs_shared_data("faces", "landmarks_afw", "4856974482_2.jpg")
+def test_a_real_10_megapixel_photo_reduced_finds_the_faces_where_a_full_decode_does() -> None:
+    """An AFW photo (3872x2592, decoded at 1/2): every face of a full decode at the same ratio, within 0.5 %."""
+    data = (SHARED_DATA / "faces" / "landmarks_afw" / "4856974482_2.jpg").read_bytes()
+    reduced, full = decode_image(data), decode_image(data, min_decoded_pixels=None)
+    assert reduced.scale == 0.5 and full.scale == 1.0
+    boxes = {}
+    for name, image in (("reduced", reduced), ("full", full)):
+        faces = shared_face_pipeline().analyze(image.rgb, Needs())
+        size = np.array([image.width, image.height] * 2)
+        boxes[name] = sorted((face.box / size).round(4).tolist() for face in faces)
+    assert len(boxes["reduced"]) == len(boxes["full"]) >= 1
+    assert np.abs(np.array(boxes["reduced"]) - np.array(boxes["full"])).max() < 0.005
