@@ -123,6 +123,12 @@ class _Validator:
         if not isinstance(value, str):
             self.fail(value, path, "Member must be a string")
             return value
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # JSON's "\ud800" decodes to a lone surrogate, which nothing downstream can store
+            shown = value.encode("utf-8", "backslashreplace").decode("utf-8")
+            self.fail(shown, path, "Member must be valid Unicode text (no lone surrogates)")
+            return value
         self._length(shape, value, len(value), path)
         if shape.enum and value not in shape.enum:
             self.fail(value, path, f"Member must satisfy enum value set: [{', '.join(shape.enum)}]")

@@ -34,6 +34,9 @@ def test_blobs_are_decoded() -> None:
         ("DetectFaces", {"Image": {"S3Object": {"Bucket": "bad bucket!", "Name": "a"}}},
          "Member must satisfy regular expression pattern"),
         ("SearchFaces", {"CollectionId": "c", "FaceId": "f", "MaxFaces": True}, "Member must be an integer"),
+        ("DetectFaces", {"Image": {"S3Object": {"Bucket": "photos", "Name": "a\ud800.jpg"}}},
+         "Value 'a\\ud800.jpg' at 'image.s3Object.name' failed to satisfy constraint: Member must be valid Unicode"),
+        ("DetectFaces", {"Image": IMAGE, "Attributes": ["\udcff"]}, "(no lone surrogates)"),
     ],
 )
 def test_constraint_violations_name_the_field(operation: str, body: dict, expected: str) -> None:
