@@ -151,3 +151,25 @@ def test_unknown_path_is_aws_shaped_404(limited_server: RunningServer, path: str
     assert answer.status_code == 404
     assert answer.json()["__type"] == "UnknownOperationException"
     assert answer.headers["x-amzn-RequestId"]
+
+
+def test_bytes_that_are_not_http_get_an_aws_shaped_400(limited_server: RunningServer) -> None:
+    with connect(limited_server) as sock:
+        sock.sendall(b"HELLO / THERE\r\n\r\n")
+        answer = read_response(sock)
+    assert answer.status == 400
+    assert answer.headers["content-type"] == "application/x-amz-json-1.1"
+    assert answer.json()["__type"] == "BadRequestException"
+    assert answer.headers["x-amzn-requestid"]
+
+
+def test_keep_alive_connection_survives_past_the_header_timeout_between_requests(
+    limited_server: RunningServer,
+) -> None:
+    """The head deadline must not close a connection that is working: four requests on one socket, each well
+    within its deadline, spanning more than the deadline in total."""
+    with connect(limited_server) as sock:
+        for _ in range(4):
+            sock.sendall(head(limited_server, {}, method="GET", path="/health"))
+            assert read_response(sock).status == 200
+            time.sleep(HEADER_TIMEOUT_S / 2)
