@@ -13,31 +13,56 @@ from typing import Any
 
 from reko import config
 
+# `reko serve` flag → Settings field; None (flag not given) keeps the REKO_* variable or the default.
+SERVE_FLAGS = {
+    "host": "host",
+    "port": "port",
+    "threads": "inference_threads",
+    "workers": "inference_workers",
+    "s3_endpoint": "s3_endpoint",
+    "max_in_flight": "max_in_flight",
+    "max_connections": "max_connections",
+    "max_header_bytes": "max_header_bytes",
+    "header_timeout": "header_timeout_s",
+    "body_timeout": "body_timeout_s",
+    "keep_alive_timeout": "keep_alive_timeout_s",
+}
+
+
+def serve_settings(args: argparse.Namespace) -> config.Settings:
+    """REKO_* variables, overridden by the flags given."""
+    overrides: dict[str, Any] = {field: getattr(args, flag) for flag, field in SERVE_FLAGS.items()}
+    settings = replace(config.from_environment(), **{k: v for k, v in overrides.items() if v is not None})
+    if args.data_dir:
+        settings = replace(settings, data_dir=Path(args.data_dir))
+    if args.no_auth:
+        settings = replace(settings, auth=False)
+    return settings
+
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from reko.server.app import create_app
+    from reko.server.transport import ConnectionLimits, protocol_class, raise_file_limit
 
-    settings = config.from_environment()
-    overrides: dict[str, Any] = {
-        "host": args.host,
-        "port": args.port,
-        "data_dir": Path(args.data_dir) if args.data_dir else None,
-        "inference_threads": args.threads,
-        "inference_workers": args.workers,
-        "s3_endpoint": args.s3_endpoint,
-    }
-    settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
-    if args.no_auth:
-        settings = replace(settings, auth=False)
+    settings = serve_settings(args)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     _configure_logging(settings.log_level)
-    logging.getLogger("reko.server").info(
-        "Reko on http://%s:%d (data %s, auth %s)", settings.host, settings.port, settings.data_dir.resolve(),
-        "on" if settings.auth else "OFF",
+    log = logging.getLogger("reko.server")
+    max_connections = raise_file_limit(settings.max_connections)
+    if max_connections < settings.max_connections:
+        log.warning("open-file limit allows only %d connections (asked %d)", max_connections, settings.max_connections)
+    limits = ConnectionLimits(max_connections, settings.max_header_bytes, settings.header_timeout_s)
+    log.info(
+        "Reko on http://%s:%d (data %s, auth %s, %d requests in flight, %d connections)", settings.host,
+        settings.port, settings.data_dir.resolve(), "on" if settings.auth else "OFF", settings.in_flight_limit,
+        max_connections,
     )
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, access_log=False, log_level="warning")
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, http=protocol_class(limits),
+        timeout_keep_alive=settings.keep_alive_timeout_s, access_log=False, log_level="warning",
+    )
     return 0
 
 
@@ -91,18 +116,57 @@ def _models(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="reko", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    serve = commands.add_parser("serve", help="start the Rekognition-compatible HTTP service")
-    serve.add_argument("--host", help=f"interface to listen on (default {config.DEFAULT_HOST}, env REKO_HOST)")
-    serve.add_argument("--port", type=int, help=f"port (default {config.DEFAULT_PORT}, env REKO_PORT)")
-    serve.add_argument("--data-dir", help=f"data folder (default ./{config.DEFAULT_DATA_DIR}, env REKO_DATA_DIR)")
+def _add_serve_flags(serve: argparse.ArgumentParser) -> None:
+    defaults = config.Settings()
+    serve.add_argument("--host", help=f"interface to listen on (default {defaults.host}, env REKO_HOST)")
+    serve.add_argument("--port", type=int, help=f"port (default {defaults.port}, env REKO_PORT)")
+    serve.add_argument("--data-dir", help=f"data folder (default ./{defaults.data_dir}, env REKO_DATA_DIR)")
     serve.add_argument("--threads", type=int, help="ONNX Runtime threads per inference (env REKO_THREADS)")
     serve.add_argument("--workers", type=int, help="requests computed at once (default 2, env REKO_WORKERS)")
     serve.add_argument("--s3-endpoint", help="read S3Object images from this S3-compatible endpoint")
     serve.add_argument("--no-auth", action="store_true", help="accept unsigned requests (throwaway runs only)")
+    limits = serve.add_argument_group("limits", "what one client can hold; beyond them the server refuses early")
+    limits.add_argument(
+        "--max-in-flight", type=int, metavar="N",
+        help=f"requests admitted at once (reading, queued, computing); beyond, ThrottlingException at once "
+        f"(default {config.IN_FLIGHT_PER_CORE} per core = {defaults.in_flight_limit} here, env REKO_MAX_IN_FLIGHT)",
+    )
+    limits.add_argument(
+        "--max-connections", type=int, metavar="N",
+        help=f"open connections; beyond, the longest-idle one is closed (default {defaults.max_connections}, "
+        "env REKO_MAX_CONNECTIONS; the open-file limit is raised to fit)",
+    )
+    limits.add_argument(
+        "--max-header-bytes", type=int, metavar="BYTES",
+        help=f"request line + headers (default {defaults.max_header_bytes}, env REKO_MAX_HEADER_BYTES)",
+    )
+    limits.add_argument(
+        "--header-timeout", type=float, metavar="SECONDS",
+        help=f"time to send a whole request head, idle connections included "
+        f"(default {defaults.header_timeout_s:g}, env REKO_HEADER_TIMEOUT)",
+    )
+    limits.add_argument(
+        "--body-timeout", type=float, metavar="SECONDS",
+        help=f"time to send a whole body after its headers; then RequestTimeoutException "
+        f"(default {defaults.body_timeout_s:g}, env REKO_BODY_TIMEOUT)",
+    )
+    limits.add_argument(
+        "--keep-alive-timeout", type=int, metavar="SECONDS",
+        help=f"idle time between requests on one connection (default {defaults.keep_alive_timeout_s}, "
+        "env REKO_KEEP_ALIVE_TIMEOUT)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="reko", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser(
+        "serve", help="start the Rekognition-compatible HTTP service",
+        description="Start the Rekognition-compatible HTTP service. Every flag can also be set by the REKO_* "
+        "variable named beside it; a flag wins over its variable.",
+    )
+    _add_serve_flags(serve)
     serve.set_defaults(run=_serve)
 
     detect = commands.add_parser("detect-faces", help="DetectFaces on a local image, printed as the API's JSON")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8085
@@ -14,6 +16,9 @@ DEFAULT_DATA_DIR = Path("reko-data")
 DEV_ACCESS_KEY_ID = "AKIAREKOLOCALDEV0001"
 DEV_SECRET_ACCESS_KEY = "reko-local-development-secret-do-not-use-in-prod"
 DEV_ACCOUNT_ID = "000000000000"
+
+# Requests admitted at once per core (reading their body, queued or computing); beyond, ThrottlingException.
+IN_FLIGHT_PER_CORE = 4
 
 
 @dataclass(frozen=True)
@@ -27,9 +32,18 @@ class Settings:
     regions: tuple[str, ...] = ()  # empty: any region is accepted in the credential scope
     inference_threads: int = 0  # ONNX Runtime intra-op threads; 0 picks min(cpu count, 4)
     inference_workers: int = 2  # requests computed at once
-    max_queued_requests: int = 64  # beyond this, ThrottlingException
+    max_in_flight: int = 0  # requests admitted at once (body, queue, compute); 0: IN_FLIGHT_PER_CORE per core
+    max_connections: int = 1000  # open connections; beyond, the longest-idle one is closed (or the new one)
+    max_header_bytes: int = 32 * 1024  # request line + headers (SigV4 with a session token needs ~3 KiB)
+    header_timeout_s: float = 10.0  # a connection must deliver a whole request head within this
+    body_timeout_s: float = 30.0  # a whole body (≤ 8 MiB) must arrive within this: ~2.2 Mbit/s
+    keep_alive_timeout_s: int = 5  # idle time between requests before a connection is closed
     s3_endpoint: str | None = None  # read S3Object from this S3-compatible endpoint instead of the data folder
     log_level: str = "INFO"
+
+    @property
+    def in_flight_limit(self) -> int:
+        return self.max_in_flight or IN_FLIGHT_PER_CORE * (os.cpu_count() or 1)
 
     @property
     def model_cache_dir(self) -> Path:
@@ -52,26 +66,32 @@ def _flag(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _regions(value: str) -> tuple[str, ...]:
+    return tuple(region.strip() for region in value.split(",") if region.strip())
+
+
+# REKO_* variable → (Settings field, parser); a variable set to an empty string is ignored.
+ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "REKO_HOST": ("host", str),
+    "REKO_PORT": ("port", int),
+    "REKO_DATA_DIR": ("data_dir", Path),
+    "REKO_NO_AUTH": ("auth", lambda value: not _flag(value)),
+    "REKO_REGIONS": ("regions", _regions),
+    "REKO_THREADS": ("inference_threads", int),
+    "REKO_WORKERS": ("inference_workers", int),
+    "REKO_MAX_IN_FLIGHT": ("max_in_flight", int),
+    "REKO_MAX_CONNECTIONS": ("max_connections", int),
+    "REKO_MAX_HEADER_BYTES": ("max_header_bytes", int),
+    "REKO_HEADER_TIMEOUT": ("header_timeout_s", float),
+    "REKO_BODY_TIMEOUT": ("body_timeout_s", float),
+    "REKO_KEEP_ALIVE_TIMEOUT": ("keep_alive_timeout_s", int),
+    "REKO_S3_ENDPOINT": ("s3_endpoint", str),
+    "REKO_LOG_LEVEL": ("log_level", str),
+}
+
+
 def from_environment(environ: dict[str, str] | None = None) -> Settings:
-    """Settings from `REKO_*` variables (REKO_HOST, REKO_PORT, REKO_DATA_DIR, REKO_NO_AUTH, REKO_REGIONS, ...)."""
+    """Settings from the `REKO_*` variables of `ENVIRONMENT` (REKO_PORT, REKO_DATA_DIR, REKO_NO_AUTH, ...)."""
     env = dict(os.environ if environ is None else environ)
-    settings = Settings()
-    if "REKO_HOST" in env:
-        settings = replace(settings, host=env["REKO_HOST"])
-    if "REKO_PORT" in env:
-        settings = replace(settings, port=int(env["REKO_PORT"]))
-    if "REKO_DATA_DIR" in env:
-        settings = replace(settings, data_dir=Path(env["REKO_DATA_DIR"]))
-    if "REKO_NO_AUTH" in env:
-        settings = replace(settings, auth=not _flag(env["REKO_NO_AUTH"]))
-    if env.get("REKO_REGIONS"):
-        settings = replace(settings, regions=tuple(r.strip() for r in env["REKO_REGIONS"].split(",") if r.strip()))
-    if "REKO_THREADS" in env:
-        settings = replace(settings, inference_threads=int(env["REKO_THREADS"]))
-    if "REKO_WORKERS" in env:
-        settings = replace(settings, inference_workers=int(env["REKO_WORKERS"]))
-    if env.get("REKO_S3_ENDPOINT"):
-        settings = replace(settings, s3_endpoint=env["REKO_S3_ENDPOINT"])
-    if "REKO_LOG_LEVEL" in env:
-        settings = replace(settings, log_level=env["REKO_LOG_LEVEL"])
-    return settings
+    overrides = {field: parse(env[name]) for name, (field, parse) in ENVIRONMENT.items() if env.get(name, "").strip()}
+    return replace(Settings(), **overrides)

@@ -81,3 +81,19 @@ class InvalidSignatureException(RekognitionError):
 
 class IncompleteSignatureException(RekognitionError):
     http_status = 403
+
+
+class RequestTimeoutException(RekognitionError):
+    """The request body did not arrive in time (SDKs retry this code)."""
+
+    http_status = 408
+
+
+class RequestHeaderSectionTooLarge(RekognitionError):
+    """The request's headers exceed the server's limit (S3's name for it)."""
+
+    http_status = 431
+
+
+class BadRequestException(RekognitionError):
+    """Bytes that are not an HTTP/1.1 request at all."""

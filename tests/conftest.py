@@ -126,19 +126,24 @@ class RunningServer:
     data_dir: Path
     process: subprocess.Popen[bytes]
 
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    """`reko serve` as a user runs it, on a free port, with a fresh data folder; waits until /health is ready."""
-    data_dir = tmp_path_factory.mktemp("reko-data")
+    @property
+    def log(self) -> str:
+        return (self.data_dir / "server.log").read_text()
+
+
+def start_server(data_dir: Path, *flags: str) -> RunningServer:
+    """Start `reko serve` (with extra `flags`) on a free port and a fresh data folder; wait until /health is
+    ready. Its output goes to `<data_dir>/server.log`."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("REKO_")}
     log_path = data_dir / "server.log"
+    command = [sys.executable, "-m", "reko.cli", "serve", "--port", str(port), "--data-dir", str(data_dir), *flags]
     with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "reko.cli", "serve", "--port", str(port), "--data-dir", str(data_dir)],
-            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT,
-        )
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S
     while True:
@@ -147,7 +152,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
         try:
             health = httpx.get(f"{url}/health", timeout=2)
             if health.status_code == 200:
-                break
+                return RunningServer(url=url, data_dir=data_dir, process=process)
             if health.json().get("status") == "failed":
                 process.kill()
                 pytest.fail(f"reko serve could not load its models: {health.json()}\n{log_path.read_text()}")
@@ -157,9 +162,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
             process.kill()
             pytest.fail(f"reko serve not ready after {SERVER_START_TIMEOUT_S}s:\n{log_path.read_text()}")
         time.sleep(0.25)
-    yield RunningServer(url=url, data_dir=data_dir, process=process)
-    process.terminate()
-    process.wait(timeout=20)
+
+
+def stop_server(server: RunningServer) -> None:
+    server.process.terminate()
+    server.process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """`reko serve` as a user runs it, on a free port, with a fresh data folder; waits until /health is ready."""
+    running = start_server(tmp_path_factory.mktemp("reko-data"))
+    yield running
+    stop_server(running)
 
 
 def make_client(url: str, key_id: str = DEV_ACCESS_KEY_ID, secret: str = DEV_SECRET_ACCESS_KEY, **kwargs: str):

@@ -1,4 +1,10 @@
-"""The ASGI application: `POST /` for every operation, `GET /health` for readiness."""
+"""The ASGI application: `POST /` for every operation, `GET /health` for readiness, AWS JSON for everything else.
+
+A request goes through the door in the cheapest order: headers authenticated (all of SigV4 but the body hash),
+target known, in-flight cap, then the body read under a size cap and a deadline, the signature checked over it,
+the JSON decoded, and the engine asked. Every answer, 404 and 405 included, is `{"__type", "Message"}` with an
+`x-amzn-RequestId`.
+"""
 
 from __future__ import annotations
 
@@ -10,46 +16,47 @@ import uuid
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from reko.config import DEV_ACCOUNT_ID, Settings
 from reko.engine import Engine
 from reko.errors import (
-    ImageTooLargeException,
     InternalServerError,
     RekognitionError,
-    ThrottlingException,
+    RequestTimeoutException,
+    UnknownOperationException,
 )
 from reko.operations.common.context import Caller
-from reko.server import protocol, sigv4
+from reko.server import admission, protocol, sigv4
 from reko.server.credentials import load_credentials
 from reko.validation import service_model
 
-# 5 MiB of image is 6.99 MB of base64; the rest of any request is small.
-MAX_BODY_BYTES = 8 * 1024 * 1024
 access_log = logging.getLogger("reko.access")
 log = logging.getLogger("reko.server")
+ANONYMOUS = sigv4.Identity(access_key_id="anonymous", account_id=DEV_ACCOUNT_ID, region="us-east-1")
 
 
-class _BodyTooLarge(Exception):
-    pass
+def error_response(error: RekognitionError, request_id: str, status: int | None = None) -> Response:
+    response = Response(protocol.error_body(error), status or error.http_status, media_type=protocol.CONTENT_TYPE)
+    response.headers["x-amzn-RequestId"] = request_id
+    return response
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The body, refused as soon as it passes `limit` (or at once when Content-Length says so)."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise _BodyTooLarge
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
+def _received(request: Request, body: bytes) -> sigv4.SignedRequest:
+    return sigv4.SignedRequest(
+        method=request.method,
+        path=request.scope.get("raw_path", b"/").decode("latin-1").split("?", 1)[0] or "/",
+        query=request.scope.get("query_string", b"").decode("latin-1"),
+        headers=_headers(request),
+        body=body,
+    )
+
+
+def _headers(request: Request) -> list[tuple[str, str]]:
+    return [(name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in request.scope["headers"]]
 
 
 class RekoService:
@@ -59,7 +66,7 @@ class RekoService:
         self.settings = settings
         self.engine = engine
         self.keys = load_credentials(settings.credentials_file)
-        self.slots = threading.BoundedSemaphore(settings.max_queued_requests)
+        self.in_flight = admission.InFlight(settings.in_flight_limit)
         self.ready = threading.Event()
         self.startup_error: str | None = None
         self.operation_names = set(service_model().operation_names)
@@ -75,60 +82,75 @@ class RekoService:
     async def handle(self, request: Request) -> Response:
         request_id = str(uuid.uuid4())
         started = time.perf_counter()
-        operation = "-"
+        trace = {"operation": "-"}
         try:
-            body = await _read_body(request, MAX_BODY_BYTES)
-            identity = self._authenticate(request, body)
-            operation = protocol.operation_from_target(request.headers.get("x-amz-target"), self.operation_names)
-            params = protocol.decode_body(body)
-            answer = await self._run(operation, params, identity, request_id)
-            response = Response(protocol.encode_body(answer), 200, media_type=protocol.CONTENT_TYPE)
-        except _BodyTooLarge:
-            error = ImageTooLargeException(f"Request body exceeds the {MAX_BODY_BYTES} byte limit.")
-            response = self._error_response(error)
+            response = await self._answer(request, request_id, trace)
+        except ClientDisconnect:
+            access_log.info("%s %s client disconnected before its body arrived", request_id, trace["operation"])
+            return Response(status_code=400)  # nobody reads it; uvicorn drops it
+        except RequestTimeoutException as error:
+            log.info("request %s: %s", request_id, error.message)
+            response = error_response(error, request_id)
+            response.headers["connection"] = "close"  # the rest of a stalled body is not worth waiting for
         except RekognitionError as error:
-            response = self._error_response(error)
+            response = error_response(error, request_id)
         except Exception:
-            log.exception("request %s (%s) failed", request_id, operation)
-            response = self._error_response(InternalServerError("Internal server error."))
-        response.headers["x-amzn-RequestId"] = request_id
+            log.exception("request %s (%s) failed", request_id, trace["operation"])
+            response = error_response(InternalServerError("Internal server error."), request_id)
         latency_ms = (time.perf_counter() - started) * 1000
-        access_log.info("%s %s %d %.1fms", request_id, operation, response.status_code, latency_ms)
+        access_log.info("%s %s %d %.1fms", request_id, trace["operation"], response.status_code, latency_ms)
         return response
 
-    def _authenticate(self, request: Request, body: bytes) -> sigv4.Identity:
+    async def _answer(self, request: Request, request_id: str, trace: dict[str, str]) -> Response:
+        check = self._check_headers(request)
+        operation = protocol.operation_from_target(request.headers.get("x-amz-target"), self.operation_names)
+        trace["operation"] = operation
+        with self.in_flight.admit():
+            body = await admission.read_body(request, admission.MAX_BODY_BYTES, self.settings.body_timeout_s)
+            identity = ANONYMOUS if check is None else sigv4.check_signature(check, _received(request, body))
+            params = protocol.decode_body(body)
+            answer = await self._run(operation, params, identity, request_id)
+        response = Response(protocol.encode_body(answer), 200, media_type=protocol.CONTENT_TYPE)
+        response.headers["x-amzn-RequestId"] = request_id
+        return response
+
+    def _check_headers(self, request: Request) -> sigv4.HeaderCheck | None:
+        """SigV4 from the headers alone (None when auth is off), before a byte of body is read."""
         if not self.settings.auth:
-            return sigv4.Identity(access_key_id="anonymous", account_id=DEV_ACCOUNT_ID, region="us-east-1")
-        signed = sigv4.SignedRequest(
-            method=request.method,
-            path=request.scope.get("raw_path", b"/").decode("latin-1").split("?", 1)[0] or "/",
-            query=request.scope.get("query_string", b"").decode("latin-1"),
-            headers=[(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in request.scope["headers"]],
-            body=body,
-        )
-        return sigv4.verify(signed, self.keys, self.settings.regions)
+            return None
+        return sigv4.check_headers(_headers(request), self.keys, self.settings.regions)
 
     async def _run(
         self, operation: str, params: dict[str, Any], identity: sigv4.Identity, request_id: str
     ) -> dict[str, Any]:
         caller = Caller(request_id=request_id, account_id=identity.account_id, region=identity.region)
-        if not self.slots.acquire(blocking=False):
-            raise ThrottlingException("Too many requests in flight; retry with backoff.")
-        try:
-            return await asyncio.wrap_future(self.engine.submit(operation, params, caller))
-        finally:
-            self.slots.release()
-
-    @staticmethod
-    def _error_response(error: RekognitionError) -> Response:
-        return Response(protocol.error_body(error), error.http_status, media_type=protocol.CONTENT_TYPE)
+        return await asyncio.wrap_future(self.engine.submit(operation, params, caller))
 
     async def health(self, request: Request) -> Response:
         if self.ready.is_set():
-            return JSONResponse({"status": "ready"})
-        if self.startup_error:
-            return JSONResponse({"status": "failed", "error": self.startup_error}, status_code=503)
-        return JSONResponse({"status": "starting"}, status_code=503)
+            response = JSONResponse({"status": "ready"})
+        elif self.startup_error:
+            response = JSONResponse({"status": "failed", "error": self.startup_error}, status_code=503)
+        else:
+            response = JSONResponse({"status": "starting"}, status_code=503)
+        response.headers["x-amzn-RequestId"] = str(uuid.uuid4())
+        return response
+
+
+async def _no_route(request: Request, exc: Exception) -> Response:
+    """Starlette's 404 and 405, in the AWS JSON shape instead of plain text."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 404
+    error = UnknownOperationException(
+        f"{request.method} {request.url.path} is not an operation: the API takes POST / with an X-Amz-Target header."
+    )
+    response = error_response(error, str(uuid.uuid4()), status)
+    if status == 405:
+        response.headers["allow"] = "POST" if request.url.path == "/" else "GET"
+    return response
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    return error_response(InternalServerError("Internal server error."), str(uuid.uuid4()))
 
 
 def create_app(settings: Settings, warm_up_in_background: bool = True) -> Starlette:
@@ -142,7 +164,8 @@ def create_app(settings: Settings, warm_up_in_background: bool = True) -> Starle
         routes=[
             Route("/", service.handle, methods=["POST"]),
             Route("/health", service.health, methods=["GET"]),
-        ]
+        ],
+        exception_handlers={HTTPException: _no_route, Exception: _internal_error},
     )
     app.state.service = service
     return app

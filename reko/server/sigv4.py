@@ -50,6 +50,17 @@ class Identity:
     region: str
 
 
+@dataclass(frozen=True)
+class HeaderCheck:
+    """Everything SigV4 can prove from the headers alone; the signature itself waits for the body's hash."""
+
+    key: Credential
+    region: str
+    amz_date: str
+    signed_names: tuple[str, ...]
+    signature: str
+
+
 class _ExactHeadersSigV4(SigV4Auth):
     """botocore's signer, told to sign exactly the client's `SignedHeaders` (botocore would drop some,
     such as user-agent, that other SDKs do sign)."""
@@ -62,6 +73,11 @@ class _ExactHeadersSigV4(SigV4Auth):
         return self._signed
 
 
+# Headers whose repeats would let the signer and the server read different values.
+SINGLE_HEADERS = ("authorization", "host", "x-amz-date", "x-amz-target", "x-amz-security-token", "x-amz-content-sha256")
+INVALID_TOKEN = "The security token included in the request is invalid."
+
+
 def _header(headers: Sequence[tuple[str, str]], name: str) -> str | None:
     for key, value in headers:
         if key == name:
@@ -69,12 +85,27 @@ def _header(headers: Sequence[tuple[str, str]], name: str) -> str | None:
     return None
 
 
+def _refuse_repeats(headers: Sequence[tuple[str, str]]) -> None:
+    """Two `Authorization` (or `X-Amz-Target`, ...) headers: which one was meant is ambiguous, so neither is read.
+    AWS answers an Authorization it cannot parse into one credential and one signature with
+    IncompleteSignatureException (InvalidSignatureException means it parsed and did not match)."""
+    names = [name for name, _ in headers]
+    for name in SINGLE_HEADERS:
+        if names.count(name) > 1:
+            raise IncompleteSignatureException(
+                f"The {name} header must appear exactly once; it appears {names.count(name)} times."
+            )
+
+
 def _parse_authorization(value: str) -> tuple[list[str], list[str], str]:
     if not value.startswith(ALGORITHM + " "):
         raise IncompleteSignatureException(
             f"Authorization header requires the {ALGORITHM} algorithm; got '{value.split(' ', 1)[0]}'."
         )
-    fields = dict(_AUTH_FIELD.findall(value))
+    found = _AUTH_FIELD.findall(value)
+    fields = dict(found)
+    if len(fields) != len(found):
+        raise IncompleteSignatureException(f"Authorization header repeats a parameter. Authorization={value}")
     for required in ("Credential", "SignedHeaders", "Signature"):
         if required not in fields:
             raise IncompleteSignatureException(
@@ -101,6 +132,77 @@ def _check_timestamp(amz_date: str, now: dt.datetime) -> None:
         )
 
 
+def _check_signed_names(headers: Sequence[tuple[str, str]], signed_names: Sequence[str]) -> None:
+    """`host`, `x-amz-date` and every `x-amz-*` header sent must be signed (as AWS requires), so a captured
+    request cannot be re-aimed at another operation by changing an unsigned `X-Amz-Target`."""
+    present = {name for name, _ in headers}
+    must_sign = {"host", "x-amz-date"} | {name for name in present if name.startswith("x-amz-")}
+    unsigned = sorted(must_sign - set(signed_names))
+    if unsigned:
+        raise InvalidSignatureException(f"'{unsigned[0]}' must be a 'SignedHeader' in the AWS Authorization.")
+    absent = [name for name in signed_names if name not in present]
+    if absent:
+        raise InvalidSignatureException(f"Header '{absent[0]}' is named in SignedHeaders but absent.")
+
+
+def _check_token(headers: Sequence[tuple[str, str]], key: Credential) -> None:
+    """A key with a session token needs exactly that token; a key without one refuses any token rather than
+    ignoring it (a client that sends one believes it is using temporary credentials that Reko never issued)."""
+    token = _header(headers, "x-amz-security-token")
+    if key.session_token is None:
+        if token is not None:
+            raise UnrecognizedClientException(INVALID_TOKEN)
+    elif not hmac.compare_digest((token or "").encode(), key.session_token.encode()):
+        raise UnrecognizedClientException(INVALID_TOKEN)
+    if _header(headers, "x-amz-content-sha256") == "UNSIGNED-PAYLOAD":
+        raise InvalidSignatureException("UNSIGNED-PAYLOAD is not accepted: sign the body's SHA-256.")
+
+
+def check_headers(
+    headers: Sequence[tuple[str, str]],
+    keys: Mapping[str, Credential],
+    allowed_regions: Sequence[str] = (),
+    now: dt.datetime | None = None,
+) -> HeaderCheck:
+    """Everything but the signature, from the headers alone, so a stranger is refused before any body is read."""
+    _refuse_repeats(headers)
+    authorization = _header(headers, "authorization")
+    if not authorization:
+        raise MissingAuthenticationTokenException("Missing Authentication Token")
+    scope, signed_names, client_signature = _parse_authorization(authorization)
+    access_key_id, date, region, service, _ = scope
+    key = keys.get(access_key_id)
+    if key is None:
+        raise UnrecognizedClientException(INVALID_TOKEN)
+    if service != SERVICE_NAME:
+        raise InvalidSignatureException(f"Credential should be scoped to correct service: '{SERVICE_NAME}'.")
+    if allowed_regions and region not in allowed_regions:
+        raise InvalidSignatureException(
+            f"Credential should be scoped to a valid region, not '{region}'. Valid: {', '.join(allowed_regions)}."
+        )
+    amz_date = _header(headers, "x-amz-date")
+    if not amz_date:
+        raise IncompleteSignatureException("Authorization requires an X-Amz-Date header.")
+    if date != amz_date[:8]:
+        raise InvalidSignatureException("Credential should be scoped to a valid date matching X-Amz-Date.")
+    _check_timestamp(amz_date, now or dt.datetime.now(dt.UTC))
+    _check_signed_names(headers, signed_names)
+    _check_token(headers, key)
+    return HeaderCheck(key, region, amz_date, tuple(signed_names), client_signature)
+
+
+def check_signature(check: HeaderCheck, request: SignedRequest) -> Identity:
+    """The signature over the whole request, body included; the headers passed `check_headers` already."""
+    _check_content_hash(request)
+    expected = _expected_signature(request, check.key, check.region, check.amz_date, check.signed_names)
+    if not hmac.compare_digest(expected.encode(), check.signature.encode()):
+        raise InvalidSignatureException(
+            "The request signature we calculated does not match the signature you provided. "
+            "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+        )
+    return Identity(access_key_id=check.key.access_key_id, account_id=check.key.account_id, region=check.region)
+
+
 def verify(
     request: SignedRequest,
     keys: Mapping[str, Credential],
@@ -108,42 +210,7 @@ def verify(
     now: dt.datetime | None = None,
 ) -> Identity:
     """Check a request's SigV4 signature and return who sent it; raise the AWS error on any failure."""
-    authorization = _header(request.headers, "authorization")
-    if not authorization:
-        raise MissingAuthenticationTokenException("Missing Authentication Token")
-    scope, signed_names, client_signature = _parse_authorization(authorization)
-    access_key_id, date, region, service, _ = scope
-    key = keys.get(access_key_id)
-    if key is None:
-        raise UnrecognizedClientException("The security token included in the request is invalid.")
-    if service != SERVICE_NAME:
-        raise InvalidSignatureException(f"Credential should be scoped to correct service: '{SERVICE_NAME}'.")
-    if allowed_regions and region not in allowed_regions:
-        raise InvalidSignatureException(
-            f"Credential should be scoped to a valid region, not '{region}'. Valid: {', '.join(allowed_regions)}."
-        )
-    amz_date = _header(request.headers, "x-amz-date")
-    if not amz_date:
-        raise IncompleteSignatureException("Authorization requires an X-Amz-Date header.")
-    if date != amz_date[:8]:
-        raise InvalidSignatureException("Credential should be scoped to a valid date matching X-Amz-Date.")
-    _check_timestamp(amz_date, now or dt.datetime.now(dt.UTC))
-    for needed in ("host", "x-amz-date"):
-        if needed not in signed_names:
-            raise InvalidSignatureException(f"Signed headers must include '{needed}'.")
-    token = _header(request.headers, "x-amz-security-token")
-    if token is not None and "x-amz-security-token" not in signed_names:
-        raise InvalidSignatureException("X-Amz-Security-Token is present but not signed.")
-    if key.session_token is not None and not hmac.compare_digest(token or "", key.session_token):
-        raise UnrecognizedClientException("The security token included in the request is invalid.")
-    _check_content_hash(request)
-    expected = _expected_signature(request, key, region, amz_date, signed_names)
-    if not hmac.compare_digest(expected, client_signature):
-        raise InvalidSignatureException(
-            "The request signature we calculated does not match the signature you provided. "
-            "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
-        )
-    return Identity(access_key_id=access_key_id, account_id=key.account_id, region=region)
+    return check_signature(check_headers(request.headers, keys, allowed_regions, now), request)
 
 
 def _check_content_hash(request: SignedRequest) -> None:
@@ -162,10 +229,7 @@ def _expected_signature(
 ) -> str:
     signed = HTTPHeaders()
     for name in signed_names:
-        values = [value for header, value in request.headers if header == name]
-        if not values:
-            raise InvalidSignatureException(f"Header '{name}' is named in SignedHeaders but absent.")
-        for value in values:
+        for value in [value for header, value in request.headers if header == name]:
             signed[name] = value
     url = f"http://{_header(request.headers, 'host') or 'localhost'}{request.path}"
     if request.query:

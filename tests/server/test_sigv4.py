@@ -13,7 +13,8 @@ from reko.errors import (
     UnrecognizedClientException,
 )
 from reko.server.credentials import Credential
-from reko.server.sigv4 import SignedRequest, verify
+from reko.server.sigv4 import SignedRequest, check_headers, check_signature, verify
+from tests.server.conftest import sign_only
 from tests.signing import signed_headers
 
 URL = "http://reko.local:8085"
@@ -109,3 +110,59 @@ def test_session_token_must_match_and_be_signed() -> None:
     unsigned_token = sign(key) | {"X-Amz-Security-Token": "token-1"}
     with pytest.raises(InvalidSignatureException):
         verify(as_received(unsigned_token), keys, now=NOW)
+
+
+def sign_over(names: list[str], extra: dict[str, str] | None = None) -> dict[str, str]:
+    headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "RekognitionService.DetectFaces"}
+    key = (KEY.access_key_id, KEY.secret_access_key)
+    return sign_only(URL, BODY, headers | (extra or {}), names, key, NOW.strftime("%Y%m%dT%H%M%SZ"))
+
+
+def test_signature_over_the_required_headers_verifies() -> None:
+    """The control for the refusals below: the same signer, signing what AWS requires, is accepted."""
+    headers = sign_over(["content-type", "host", "x-amz-date", "x-amz-target"])
+    assert verify(as_received(headers), {KEY.access_key_id: KEY}, now=NOW).account_id == KEY.account_id
+
+
+@pytest.mark.parametrize(
+    ("names", "extra", "unsigned"),
+    [
+        (["host", "x-amz-date"], {}, "x-amz-target"),
+        (["host", "x-amz-date", "x-amz-target"], {"X-Amz-User-Agent": "aws-sdk-js/3"}, "x-amz-user-agent"),
+        (["x-amz-date", "x-amz-target"], {}, "host"),
+    ],
+    ids=["target", "other x-amz header", "host"],
+)
+def test_headers_aws_requires_signed_must_be(names: list[str], extra: dict[str, str], unsigned: str) -> None:
+    headers = sign_over(names, extra)
+    with pytest.raises(InvalidSignatureException, match=f"'{unsigned}' must be a 'SignedHeader'"):
+        check_headers(as_received(headers).headers, {KEY.access_key_id: KEY}, now=NOW)
+
+
+def test_session_token_with_a_key_that_has_none_is_refused() -> None:
+    headers = sign(extra={"X-Amz-Security-Token": "made-up"})
+    with pytest.raises(UnrecognizedClientException, match="security token included in the request is invalid"):
+        verify(as_received(headers), {KEY.access_key_id: KEY}, now=NOW)
+
+
+@pytest.mark.parametrize("name", ["authorization", "x-amz-target", "x-amz-date"])
+def test_repeated_signing_headers_are_refused(name: str) -> None:
+    received = as_received(sign())
+    first = next(value for header, value in received.headers if header == name)
+    with pytest.raises(IncompleteSignatureException, match=f"{name} header must appear exactly once"):
+        check_headers([*received.headers, (name, first)], {KEY.access_key_id: KEY}, now=NOW)
+
+
+def test_repeated_authorization_parameter_is_refused() -> None:
+    headers = sign()
+    headers["Authorization"] += ", Signature=" + "0" * 64
+    with pytest.raises(IncompleteSignatureException, match="repeats a parameter"):
+        verify(as_received(headers), {KEY.access_key_id: KEY}, now=NOW)
+
+
+def test_headers_are_checked_before_the_body_and_the_body_after() -> None:
+    received = as_received(sign())
+    check = check_headers(received.headers, {KEY.access_key_id: KEY}, now=NOW)
+    assert check_signature(check, received).account_id == KEY.account_id
+    with pytest.raises(InvalidSignatureException, match="does not match"):
+        check_signature(check, as_received(sign(), body=BODY.replace(b'"b"', b'"c"')))

@@ -95,5 +95,27 @@ def test_missing_target_is_unknown_operation(server: RunningServer) -> None:
     assert answer.json()["__type"] == "UnknownOperationException"
 
 
-def test_get_on_the_api_path_is_not_allowed(server: RunningServer) -> None:
-    assert httpx.get(server.url + "/").status_code == 405
+def test_get_on_the_api_path_is_not_allowed_in_aws_shape(server: RunningServer) -> None:
+    answer = httpx.get(server.url + "/")
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "POST"
+    assert answer.headers["content-type"] == "application/x-amz-json-1.1"
+    assert answer.json()["__type"] == "UnknownOperationException"
+    assert answer.headers["x-amzn-RequestId"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"Image": ' + b'{"a": ' * 50_000 + b"1" + b"}" * 50_001,
+        b'{"MaxFaces": ' + b"7" * 5_000 + b"}",
+        b'{"Image": {"Bytes": "AAAA"}, "Attributes": [' + b"1" * 4_000 + b"]}",
+        b'{"SimilarityThreshold": NaN}',
+    ],
+    ids=["array 100k deep", "object 50k deep", "5000-digit integer", "4000-digit integer", "NaN"],
+)
+def test_bodies_no_member_can_hold_are_serialization_errors(server: RunningServer, body: bytes) -> None:
+    answer = post(server, body, "RekognitionService.DetectFaces")
+    assert answer.status_code == 400
+    assert answer.json()["__type"] == "SerializationException"
