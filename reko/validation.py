@@ -9,10 +9,10 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import re
 from typing import Any
 
 import botocore.session
+import regex
 from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 
 from reko.errors import ImageTooLargeException, InvalidParameterException
@@ -160,8 +160,9 @@ class _Validator:
 
 
 @functools.cache
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+def _compiled(pattern: str) -> regex.Pattern[str]:
+    """The model's patterns use Unicode property classes (`\\p{L}` in tag keys) that `re` cannot compile."""
+    return regex.compile(pattern)
 
 
 def validate_request(operation: OperationModel, body: Any) -> dict[str, Any]:

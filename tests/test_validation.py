@@ -59,3 +59,20 @@ def test_image_bytes_over_five_mib_is_too_large() -> None:
 
 def test_unknown_members_are_ignored() -> None:
     assert "Extra" not in validate("DetectFaces", {"Image": IMAGE, "Extra": 1})
+
+
+@pytest.mark.parametrize(
+    ("tags", "valid"),
+    [
+        ({"team": "vision", "Équipe ünï": "café 42"}, True),  # \p{L}, \p{Z} and \p{N} in the model's pattern
+        ({"aws:owner": "x"}, False),  # reserved prefix, refused by the key's negative lookahead
+        ({"team": "semi;colon"}, False),
+    ],
+)
+def test_tag_patterns_with_unicode_classes_are_checked(tags: dict[str, str], valid: bool) -> None:
+    body = {"CollectionId": "faces", "Tags": tags}
+    if valid:
+        assert validate("CreateCollection", body)["Tags"] == tags
+    else:
+        with pytest.raises(InvalidParameterException, match="regular expression pattern"):
+            validate("CreateCollection", body)
