@@ -1,7 +1,7 @@
 """All benchmarks in one run: `python -m bench` (or `make bench`) prints every table and writes
 `bench/results/summary.json`. Accuracy sets come from ../shared/data; speed is measured through HTTP.
 
-Options: `--only detection,landmarks,wear,expressions,gender,latency` to run a subset.
+Options: `--only detection,landmarks,wear,expressions,emotions,gender,latency` to run a subset.
 """
 
 from __future__ import annotations
@@ -11,7 +11,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import face_detection, face_expressions, face_gender, face_wear, landmarks, latency, report
+from bench import (
+    face_detection,
+    face_expressions,
+    face_expressions_dev,
+    face_gender,
+    face_wear,
+    landmarks,
+    latency,
+    report,
+)
 from bench.datasets import DATA_DIR
 
 SUITES: dict[str, tuple[str, Callable[[Path], list[dict[str, object]]]]] = {
@@ -19,6 +28,7 @@ SUITES: dict[str, tuple[str, Callable[[Path], list[dict[str, object]]]]] = {
     "landmarks": ("Landmark NME on AFW, inter-ocular (outer corners), %", landmarks.run),
     "wear": ("Wear and occlusion estimators, 5-fold grouped cross-validation", face_wear.run),
     "expressions": ("Smile / eyes open / mouth open, grouped cross-validation", face_expressions.run),
+    "emotions": ("Emotions on expressions_dev (tune / report halves) and HAPPY on smiles", face_expressions_dev.run),
     "gender": ("Gender on hand-labelled LFW, and AgeRange width", face_gender.run),
     "latency": ("DetectFaces through HTTP on 2 threads (reko serve + boto3)", latency.run),
 }

@@ -133,6 +133,17 @@ MODELS: tuple[ModelSpec, ...] = (
         kind="prepared",
         prepare="keep_age_network_features",
     ),
+    ModelSpec(
+        name="face-expression-curves",
+        purpose="logistic curves turning lid gap, lip gap, mouth width and HAPPY into EyesOpen, MouthOpen, Smile",
+        package="project:reko",
+        version="1",
+        source_file="face-expression-curves.json",
+        sha256="a3fde0fa0758bf56b4088c1d5e59026943d774a06996c3c9402d1f2bb10dd494",
+        licence="Apache-2.0 (this project); fitted by scripts/fit_expression_curves.py on LFW/AFW/WIDER faces "
+        "labelled for Reko",
+        kind="bundled",
+    ),
     # --- more models are added above this line ---
 )
 
