@@ -139,7 +139,7 @@ MODELS: tuple[ModelSpec, ...] = (
         package="project:reko",
         version="1",
         source_file="face-expression-curves.json",
-        sha256="a3fde0fa0758bf56b4088c1d5e59026943d774a06996c3c9402d1f2bb10dd494",
+        sha256="df66817e5eb3869f3388969ad24cb42479e1a8ece31960b40489cad2791fde24",
         licence="Apache-2.0 (this project); fitted by scripts/fit_expression_curves.py on LFW/AFW/WIDER faces "
         "labelled for Reko",
         kind="bundled",

@@ -25,6 +25,7 @@ CROP_PX = 64
 # the symmetric 0.5) and a side of 1.71 template units.
 FER_CROP_CENTRE_Y = 0.372
 FER_CROP_SIDE = 1.71
+# The shipped framing: fer's, which a search on expressions_dev kept (see OUTSIDE_FILL).
 CROP_CENTRE_Y = FER_CROP_CENTRE_Y
 CROP_SIDE = FER_CROP_SIDE
 # Fallback when keypoints are unusable: fer's box growth, 10 px of a 117 px box on each side.
@@ -50,7 +51,8 @@ class EmotionFraming:
 
     Attributes:
         centre_y: the crop centre's height in template units (x is the symmetric 0.5).
-        side: the crop's side in template units (1 = eye-to-mouth template, no border).
+        side: the crop's side in template units (1 = the unit face frame, no border).
+        outside: how the part of the crop beyond the photo is filled: "black", "grey" or "replicate" (its edge).
     """
 
     centre_y: float = CROP_CENTRE_Y
