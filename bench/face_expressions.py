@@ -1,22 +1,20 @@
-"""Cross-validated accuracy of the Smile, EyesOpen and MouthOpen curves in reko/operations/face_expressions.py.
+"""Cross-validated accuracy of the Smile, EyesOpen and MouthOpen curves (reko/vision/faces/expressions.py).
 
 The labels are hand-made (`bench/labels/face_expressions.csv`: 300 random LFW faces, every AFW face and every
 WIDER face of at least 60 px, plus LFW faces picked for low eye or high mouth openness; a blank label means the
 face could not be judged). Each face is re-measured by the pipeline, the curve's logistic regression is refitted
-inside 5 folds grouped by LFW person (or by photo elsewhere) and scored on the held-out fold at 0.5, beside the
-majority-class baseline. EyesOpen is scored twice: on the iris model's lid gaps (the shipped curve when the
-iris model runs) and on the mesh alone (its fallback). `--fit` prints the weights fitted on all faces, the
-constants the module ships.
+inside 5 stratified folds grouped by LFW person (or by photo elsewhere) and scored on the held-out fold at 0.5,
+beside the majority-class baseline. EyesOpen is scored twice: on the iris model's lid gaps (the shipped curve
+when the iris model runs) and on the mesh alone (its fallback). The shipped curves
+(`scripts/fit_expression_curves.py`) are fitted on all these faces: their rows are in-sample.
 
-Run from the repository root: `.venv/bin/python -m bench.face_expressions [--fit] [DATA_DIR]`.
+Run from the repository root: `.venv/bin/python -m bench.face_expressions [DATA_DIR]`.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -24,15 +22,16 @@ import numpy as np
 from PIL import Image
 
 from bench import report
-from bench.classification import grouped_folds, score_row
+from bench.classification import grouped_folds, out_of_fold, score_row
 from bench.datasets import DATA_DIR
 from bench.models import face_pipeline
-from reko.operations.faces import expressions as face_expressions
 from reko.pipelines.faces import FaceAnalysis, Needs
 from reko.vision.boxes import iou_matrix
+from reko.vision.faces.expressions import GEOMETRY_FEATURES, smile_features
 from reko.vision.faces.head_pose import FaceGeometry, face_geometry
 
-L2_PENALTY = 1e-2  # on standardised features: a tie-breaker, not a prior
+# Inverse L2 strength on standardised features: a tie-breaker, not a prior, so nothing is chosen here.
+C_CURVES = 100.0
 LABELS_FILE = Path(__file__).resolve().parent / "labels" / "face_expressions.csv"
 ATTRIBUTES = ("smile", "eyes_open", "mouth_open")  # label columns
 # Curves scored, each on its attribute's labels.
@@ -66,26 +65,20 @@ def features(name: str, face: FaceAnalysis) -> tuple[float, ...]:
     """The shipped curve's features for one curve of `CURVES`."""
     geometry = geometry_of(face)
     if name == "smile":
-        happy = face.emotions["happy"] if face.emotions else 0.0
-        return face_expressions.smile_features(geometry, happy)
-    extract: dict[str, Callable[[FaceGeometry], tuple[float, ...]]] = {
-        "eyes_open": face_expressions.eyes_open_features,
-        "eyes_open_mesh": face_expressions.eyes_open_mesh_features,
-        "mouth_open": face_expressions.mouth_open_features,
-    }
-    return extract[name](geometry)
+        return smile_features(geometry, face.emotions["happy"] if face.emotions else 0.0)
+    return GEOMETRY_FEATURES[name](geometry)
 
 
 def shipped_probability(name: str, face: FaceAnalysis) -> float:
+    curves = face_pipeline().expression_curves
     geometry = geometry_of(face)
     if name == "smile":
-        return face_expressions.smile_probability(geometry, face.emotions["happy"] if face.emotions else 0.0)
+        return curves.smile_probability(geometry, face.emotions["happy"] if face.emotions else 0.0)
     if name == "eyes_open":
-        return face_expressions.eyes_open_probability(geometry)
+        return curves.eyes_open_probability(geometry)
     if name == "eyes_open_mesh":
-        return face_expressions.eyes_open_probability(replace(geometry, lid_gap_image_left=None,
-                                                              lid_gap_image_right=None))
-    return face_expressions.mouth_open_probability(geometry)
+        return curves.eyes_open_probability(replace(geometry, lid_gap_image_left=None, lid_gap_image_right=None))
+    return curves.mouth_open_probability(geometry)
 
 
 def load_labels(path: Path = LABELS_FILE) -> list[LabelledFace]:
@@ -113,34 +106,6 @@ def measure(labelled: list[LabelledFace], data_dir: Path) -> list[FaceAnalysis |
     return found
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2_penalty: float = L2_PENALTY) -> tuple[np.ndarray, float]:
-    """Weights and bias on raw features (fitted by Newton's method on standardised ones, bias unpenalised)."""
-    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
-    z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
-    penalty = np.full(z.shape[1], l2_penalty)
-    penalty[-1] = 0.0
-    theta = np.zeros(z.shape[1])
-    for _ in range(100):
-        p = 1.0 / (1.0 + np.exp(-(z @ theta)))
-        hessian = (z * (p * (1 - p))[:, None]).T @ z + np.diag(penalty + 1e-9)
-        step = np.linalg.solve(hessian, z.T @ (p - y) + penalty * theta)
-        theta -= step
-        if np.abs(step).max() < 1e-9:
-            break
-    weights = theta[:-1] / scale
-    return weights, float(theta[-1] - weights @ mean)
-
-
-def out_of_fold(x: np.ndarray, y: np.ndarray, folds: np.ndarray) -> np.ndarray:
-    """Each face's probability from a curve refitted without its fold."""
-    probabilities = np.zeros(len(y))
-    for fold in np.unique(folds):
-        test = folds == fold
-        weights, bias = fit_logistic(x[~test], y[~test])
-        probabilities[test] = 1.0 / (1.0 + np.exp(-(x[test] @ weights + bias)))
-    return probabilities
-
-
 def labelled_sets(data_dir: Path) -> dict[str, tuple[list[LabelledFace], list[FaceAnalysis], np.ndarray]]:
     """Per curve of `CURVES`: the judged, detected faces, their measurements and 0/1 labels."""
     labelled = load_labels()
@@ -160,30 +125,20 @@ def run(data_dir: Path) -> list[dict[str, object]]:
     rows = []
     for name, (faces, found, labels) in labelled_sets(data_dir).items():
         x = np.array([features(name, analysis) for analysis in found])
-        cross_validated = out_of_fold(x, labels, grouped_folds([face.group for face in faces]))
+        folds = grouped_folds(labels, [face.group for face in faces])
+        cross_validated = out_of_fold(x, labels, folds, C_CURVES)
         shipped = np.array([shipped_probability(name, analysis) for analysis in found])
         rows.append(score_row(labels, cross_validated, attribute=name, method="5-fold grouped CV"))
         rows.append(score_row(labels, shipped, attribute=name, method="shipped (in-sample)"))
     return rows
 
 
-def fitted_constants(data_dir: Path) -> dict[str, dict[str, object]]:
-    constants: dict[str, dict[str, object]] = {}
-    for name, (_, found, labels) in labelled_sets(data_dir).items():
-        weights, bias = fit_logistic(np.array([features(name, analysis) for analysis in found]), labels)
-        constants[name] = {"weights": [round(float(w), 3) for w in weights], "bias": round(bias, 3)}
-    return constants
 
 
 def main(argv: list[str]) -> None:
-    fit = "--fit" in argv
-    paths = [arg for arg in argv if arg != "--fit"]
-    data_dir = Path(paths[0]) if paths else DATA_DIR
+    data_dir = Path(argv[0]) if argv else DATA_DIR
     if not data_dir.is_dir():
         raise SystemExit(f"no evaluation data at {data_dir}")
-    if fit:
-        sys.stdout.write(json.dumps(fitted_constants(data_dir), indent=2) + "\n")
-        return
     rows = run(data_dir)
     report.save("face_expressions", rows)
     sys.stdout.write(report.markdown(rows) + "\n")

@@ -14,6 +14,7 @@ import numpy as np
 from reko.vision.faces.age_gender import AgeGenderEstimator, AgeGenderReading
 from reko.vision.faces.detector import FaceDetector
 from reko.vision.faces.emotions import EMOTION_NAMES, EmotionClassifier
+from reko.vision.faces.expressions import ExpressionCurves
 from reko.vision.faces.head_pose import FaceGeometry, face_geometry
 from reko.vision.faces.mesh import FaceMesh, FaceMeshResult
 from reko.vision.faces.quality import FaceQuality, assess_quality
@@ -61,6 +62,8 @@ class FacePipeline:
         self.mesh = FaceMesh(runtime, with_iris=True)
         self.age_gender = AgeGenderEstimator(runtime)
         self.emotions = EmotionClassifier(runtime)
+        # Smile, EyesOpen and MouthOpen curves: read by operations, fitted by scripts/fit_expression_curves.py
+        self.expression_curves = ExpressionCurves.load(runtime.model_path("face-expression-curves"))
         self.wear = FaceWearEstimator(runtime)
 
     def analyze(self, rgb: np.ndarray, needs: Needs) -> list[FaceAnalysis]:

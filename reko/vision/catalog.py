@@ -153,6 +153,17 @@ MODELS: tuple[ModelSpec, ...] = (
         prepare="keep_age_network_features",
         bundled_source=True,
     ),
+    ModelSpec(
+        name="face-expression-curves",
+        purpose="logistic curves turning lid gap, lip gap, mouth width and HAPPY into EyesOpen, MouthOpen, Smile",
+        package="project:reko",
+        version="1",
+        source_file="face-expression-curves.json",
+        sha256="df66817e5eb3869f3388969ad24cb42479e1a8ece31960b40489cad2791fde24",
+        licence="Apache-2.0 (this project); fitted by scripts/fit_expression_curves.py on LFW/AFW/WIDER faces "
+        "labelled for Reko",
+        kind="bundled",
+    ),
     # --- more models are added above this line ---
 )
 

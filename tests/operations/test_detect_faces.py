@@ -81,10 +81,11 @@ def test_astronaut_face_box_landmarks_and_attributes(rekognition, astronaut_jpeg
     assert face["Smile"]["Value"] is True
     assert face["Emotions"][0]["Type"] == "HAPPY"
     assert sorted(e["Type"] for e in face["Emotions"]) == sorted(
-        ["HAPPY", "SAD", "ANGRY", "CONFUSED", "DISGUSTED", "SURPRISED", "CALM", "UNKNOWN", "FEAR"]
+        ["HAPPY", "SAD", "ANGRY", "DISGUSTED", "SURPRISED", "CALM", "FEAR"]
     )
     assert 15 <= face["AgeRange"]["Low"] <= 40 <= face["AgeRange"]["High"] <= 70
     assert face["EyesOpen"]["Value"] is True
+    assert 0 < face["EyeDirection"]["Confidence"] <= 50  # gaze is unmeasured: capped (operations/faces/detect.py)
     assert face["Sunglasses"]["Value"] is False
     assert all(abs(face["Pose"][axis]) < 30 for axis in ("Roll", "Yaw", "Pitch"))
 

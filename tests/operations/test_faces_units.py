@@ -35,12 +35,17 @@ def test_gender_spelling() -> None:
     assert face_details.gender(0.8, 0.55) == {"Value": "Male", "Confidence": pytest.approx(55.0)}
 
 
-def test_emotions_cover_every_rekognition_name_most_confident_first() -> None:
+def test_emotions_are_the_model_classes_most_confident_first() -> None:
     fer = {"angry": 0.05, "disgust": 0.0, "fear": 0.05, "happy": 0.6, "sad": 0.05, "surprise": 0.2, "neutral": 0.05}
     listed = face_details.emotions(rekognition_emotions(fer))
-    assert [e["Type"] for e in listed[:2]] == ["HAPPY", "UNKNOWN"]
-    assert {e["Type"] for e in listed} == {"HAPPY", "SAD", "ANGRY", "CONFUSED", "DISGUSTED", "SURPRISED", "CALM",
-                                           "UNKNOWN", "FEAR"}
-    by_name = {e["Type"]: e["Confidence"] for e in listed}
-    assert by_name["CONFUSED"] == pytest.approx(20.0)
-    assert by_name["UNKNOWN"] == pytest.approx(40.0)
+    # Clients read Emotions[0] as the answer: the model's best class, never a derived value.
+    assert [e["Type"] for e in listed[:2]] == ["HAPPY", "SURPRISED"]
+    assert {e["Type"] for e in listed} == {"HAPPY", "SAD", "ANGRY", "DISGUSTED", "SURPRISED", "CALM", "FEAR"}
+    confidences = [e["Confidence"] for e in listed]
+    assert confidences == sorted(confidences, reverse=True)
+    assert sum(confidences) == pytest.approx(100.0)
+
+
+def test_neutral_is_calm() -> None:
+    fer = {"angry": 0.0, "disgust": 0.0, "fear": 0.0, "happy": 0.1, "sad": 0.1, "surprise": 0.0, "neutral": 0.8}
+    assert face_details.emotions(rekognition_emotions(fer))[0] == {"Type": "CALM", "Confidence": pytest.approx(80.0)}

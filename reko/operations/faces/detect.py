@@ -8,9 +8,9 @@ from reko.operations.common.boxes import xyxy_to_ratio_box
 from reko.operations.common.context import OperationContext
 from reko.operations.common.images import load_image
 from reko.operations.faces import details
-from reko.operations.faces.expressions import eyes_open_probability, mouth_open_probability, smile_probability
 from reko.operations.faces.landmarks import DEFAULT_LANDMARK_TYPES, LANDMARK_TYPES, landmarks_from_mesh
 from reko.pipelines.faces import FaceAnalysis, Needs
+from reko.vision.faces.expressions import ExpressionCurves
 
 # FER-2013's seven classes under Rekognition's names.
 EMOTION_NAMES_BY_FER_CLASS = {
@@ -22,6 +22,10 @@ EMOTION_NAMES_BY_FER_CLASS = {
     "neutral": "CALM",
     "fear": "FEAR",
 }
+# No gaze ground truth exists here, so EyeDirection's angles are unmeasured: its Confidence is capped at 50 %
+# (no claim beyond a coin's) and scaled by what can be measured: the mesh's face presence and EyesOpen
+# (no iris to read on a shut eye).
+GAZE_CONFIDENCE_CAP = 0.5
 
 
 def detect_faces(request: dict[str, Any], context: OperationContext) -> dict[str, Any]:
@@ -38,15 +42,23 @@ def detect_faces(request: dict[str, Any], context: OperationContext) -> dict[str
     )
     landmark_types = LANDMARK_TYPES if details.wants_all_landmarks(attributes) else DEFAULT_LANDMARK_TYPES
     faces = context.faces.analyze(image.rgb, needs)
+    curves = context.faces.expression_curves
     return {
-        "FaceDetails": [face_detail(face, members, landmark_types, image.width, image.height) for face in faces]
+        "FaceDetails": [
+            face_detail(face, members, landmark_types, (image.width, image.height), curves) for face in faces
+        ]
     }
 
 
 def face_detail(
-    face: FaceAnalysis, members: frozenset[str], landmark_types: tuple[str, ...], width: int, height: int
+    face: FaceAnalysis,
+    members: frozenset[str],
+    landmark_types: tuple[str, ...],
+    size: tuple[int, int],
+    curves: ExpressionCurves,
 ) -> dict[str, Any]:
-    """One `FaceDetail`, members in the order botocore's model lists them."""
+    """One `FaceDetail`, members in the order botocore's model lists them; `size` is (width, height) px."""
+    width, height = size
     pose = face.geometry.pose
     values: dict[str, Any] = {
         "BoundingBox": xyxy_to_ratio_box(face.box, width, height),
@@ -60,32 +72,28 @@ def face_detail(
         values["Gender"] = details.gender(face.male_probability, face.gender_confidence)
     if face.emotions is not None:
         values["Emotions"] = details.emotions(rekognition_emotions(face.emotions))
-        values["Smile"] = details.boolean_attribute(smile_probability(face.geometry, face.emotions["happy"]))
+        values["Smile"] = details.boolean_attribute(curves.smile_probability(face.geometry, face.emotions["happy"]))
     if face.wear is not None:
         values["Eyeglasses"] = details.boolean_attribute(face.wear.eyeglasses)
         values["Sunglasses"] = details.boolean_attribute(face.wear.sunglasses)
         values["Beard"] = details.boolean_attribute(face.wear.beard)
         values["Mustache"] = details.boolean_attribute(face.wear.mustache)
         values["FaceOccluded"] = details.boolean_attribute(face.wear.occluded)
-    values["EyesOpen"] = details.boolean_attribute(eyes_open_probability(face.geometry))
-    values["MouthOpen"] = details.boolean_attribute(mouth_open_probability(face.geometry))
+    eyes_open = curves.eyes_open_probability(face.geometry)
+    values["EyesOpen"] = details.boolean_attribute(eyes_open)
+    values["MouthOpen"] = details.boolean_attribute(curves.mouth_open_probability(face.geometry))
     values["EyeDirection"] = {
         "Yaw": face.geometry.gaze_yaw_deg,
         "Pitch": face.geometry.gaze_pitch_deg,
-        "Confidence": details.percent(face.mesh.presence * eyes_open_probability(face.geometry)),
+        "Confidence": details.percent(GAZE_CONFIDENCE_CAP * face.mesh.presence * eyes_open),
     }
     return {name: values[name] for name in details.FACE_DETAIL_ORDER if name in members and name in values}
 
 
 def rekognition_emotions(fer_probabilities: dict[str, float]) -> dict[str, float]:
-    """All nine Rekognition emotions from the FER-2013 model's seven classes.
+    """The expression model's seven FER-2013 classes under Rekognition's names (neutral is CALM).
 
-    FER-2013 has no CONFUSED and no UNKNOWN class, so those two are read off the distribution rather than
-    invented: UNKNOWN is the mass outside the model's best guess (how unsure it is), CONFUSED the probability of
-    its second guess (a face read as two expressions at once). Neither is a trained class; the README says so.
+    CONFUSED and UNKNOWN are left out: FER-2013 has no such class and no measured signal stands in for them
+    (the spread of the seven was tried: UNKNOWN then came first for a quarter of labelled faces).
     """
-    named = {EMOTION_NAMES_BY_FER_CLASS[name]: p for name, p in fer_probabilities.items()}
-    ranked = sorted(fer_probabilities.values(), reverse=True)
-    named["UNKNOWN"] = 1.0 - ranked[0]
-    named["CONFUSED"] = ranked[1]
-    return named
+    return {EMOTION_NAMES_BY_FER_CLASS[name]: p for name, p in fer_probabilities.items()}
