@@ -24,6 +24,7 @@ from PIL import Image
 from bench import report
 from bench.classification import grouped_folds, out_of_fold, score_row
 from bench.datasets import DATA_DIR
+from bench.label_samples import score_by_sample
 from bench.models import face_pipeline
 from reko.pipelines.faces import FaceAnalysis, Needs
 from reko.vision.boxes import iou_matrix
@@ -128,8 +129,9 @@ def run(data_dir: Path) -> list[dict[str, object]]:
         folds = grouped_folds(labels, [face.group for face in faces])
         cross_validated = out_of_fold(x, labels, folds, C_CURVES)
         shipped = np.array([shipped_probability(name, analysis) for analysis in found])
-        rows.append(score_row(labels, cross_validated, attribute=name, method="5-fold grouped CV"))
-        rows.append(score_row(labels, shipped, attribute=name, method="shipped (in-sample)"))
+        samples = [face.sample for face in faces]
+        rows += score_by_sample(score_row, labels, cross_validated, samples, attribute=name, method="5-fold grouped CV")
+        rows.append(score_row(labels, shipped, attribute=name, method="shipped (in-sample)", sample="every face"))
     return rows
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from bench import report
 from bench.classification import grouped_folds, nested_out_of_fold, out_of_fold, score_row
+from bench.label_samples import score_by_sample
 from reko.vision.faces.wear import face_vector_names
 from scripts.train_face_wear import C_CHOICES, C_HEADS, DEFAULT_DATA_DIR, LabelledFace, training_sets
 
@@ -50,8 +51,13 @@ def run(data_dir: Path, feature_sets: tuple[str, ...] = ("hand", "cnn", SHIPPED_
         for feature_set, (probabilities, c) in scored.items():
             for subset in _subsets(name, faces):
                 chosen = np.array([face.source == subset for face in faces])
-                rows.append(score_row(labels[chosen], probabilities[chosen], attribute=name, subset=subset,
-                                      features=feature_set, c=c, shipped=feature_set == SHIPPED_FEATURES))
+                identity = {"attribute": name, "subset": subset, "features": feature_set, "c": c,
+                            "shipped": feature_set == SHIPPED_FEATURES}
+                if feature_set == SHIPPED_FEATURES and subset == "labelled":  # the random sample beside the rest
+                    samples = [face.sample for face, keep in zip(faces, chosen, strict=True) if keep]
+                    rows += score_by_sample(score_row, labels[chosen], probabilities[chosen], samples, **identity)
+                else:
+                    rows.append(score_row(labels[chosen], probabilities[chosen], **identity, sample="every face"))
     return rows
 
 

@@ -56,6 +56,7 @@ class LabelledFace:
     labels: dict[str, int]
     group: str  # faces sharing a group (same person or photo) stay in the same fold
     source: str = field(default="labelled")
+    sample: str = field(default="all")  # how a labelled face was drawn (bench/labels/LABELLING.md)
 
 
 def labelled_faces(labels_csv: Path = LABELS_CSV) -> list[LabelledFace]:
@@ -67,7 +68,8 @@ def labelled_faces(labels_csv: Path = LABELS_CSV) -> list[LabelledFace]:
             image = row["image"]
             group = str(Path(image).parent) if image.startswith("faces/lfw/") else image
             labels = {name: int(row[name]) for name in ATTRIBUTES}
-            faces.append(LabelledFace(image, np.array(points, np.float32).reshape(5, 2), labels, group))
+            keypoints = np.array(points, np.float32).reshape(5, 2)
+            faces.append(LabelledFace(image, keypoints, labels, group, sample=row.get("sample") or "unknown"))
     return faces
 
 

@@ -181,7 +181,7 @@ def test_heads_beat_the_majority_on_faces_they_were_not_fitted_on() -> None:
     (42) would pass a plain accuracy bar of 0.85 with a constant answer. Accuracy must also not fall below
     the majority's. Measured: balanced accuracy 0.65 (beard) to 0.92 (occluded, mask set), AUC 0.87-0.995.
     """
-    rows = face_wear.run(SHARED_DATA, (face_wear.SHIPPED_FEATURES,))
+    rows = [row for row in face_wear.run(SHARED_DATA, (face_wear.SHIPPED_FEATURES,)) if row["sample"] == "every face"]
     assert {row["attribute"] for row in rows} == set(ATTRIBUTES)
     for row in rows:
         name = f"{row['attribute']} on {row['subset']} faces"
