@@ -250,6 +250,10 @@ class Catalog:
                 self._resolved[name] = self._resolve(spec(name))
             return self._resolved[name]
 
+    def resolved(self) -> frozenset[str]:
+        """The models resolved so far (verified, prepared where needed): what a process has loaded."""
+        return frozenset(self._resolved)
+
     def prepared_path(self, model: ModelSpec) -> Path:
         return self.cache_dir / f"{model.name}-{model.sha256[:12]}-r{model.prepare_revision}.onnx"
 
