@@ -1,4 +1,4 @@
-"""Gender from `analyze_faces` agrees with hand labels on real LFW faces: a regression guard, not a benchmark.
+"""Gender from `FacePipeline.analyze` agrees with hand labels on real LFW faces: a regression guard, not a benchmark.
 
 bench/face_gender.py scores all 359 labelled faces; this runs the first ten women and ten men of the random
 sample, so a broken chip, channel order or output index shows up in a normal test run. The gender network comes
