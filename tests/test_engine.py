@@ -16,8 +16,7 @@ from reko.vision import catalog
 from tests.conftest import jpeg_bytes, test_image
 
 CALLER = Caller(request_id="test", account_id="000000000000", region="us-east-1")
-# Catalogued for operations not built yet (CompareFaces, collections): nothing loads it today.
-NOT_YET_USED = {"face-embedder"}
+NOT_YET_USED: set[str] = set()
 
 
 @pytest.fixture(scope="module")

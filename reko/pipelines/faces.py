@@ -13,6 +13,7 @@ import numpy as np
 
 from reko.vision.faces.age_gender import AgeGenderEstimator, AgeGenderReading
 from reko.vision.faces.detector import FaceDetector
+from reko.vision.faces.embedder import FaceEmbedder
 from reko.vision.faces.emotions import EMOTION_NAMES, EmotionClassifier
 from reko.vision.faces.expressions import ExpressionCurves
 from reko.vision.faces.head_pose import FaceGeometry, face_geometry
@@ -41,6 +42,7 @@ class FaceAnalysis:
     gender_confidence: float | None = None  # calibrated probability that the arg-max is right
     emotions: dict[str, float] | None = None  # FER class name -> probability
     wear: FaceWear | None = None
+    embedding: np.ndarray | None = None  # (128,) float32 unit vector: cosine = dot product
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Needs:
     age_gender: bool = False
     emotions: bool = False
     wear: bool = False
+    embedding: bool = False
 
 
 class FacePipeline:
@@ -65,10 +68,11 @@ class FacePipeline:
         # Smile, EyesOpen and MouthOpen curves: read by operations, fitted by scripts/fit_expression_curves.py
         self.expression_curves = ExpressionCurves.load(runtime.model_path("face-expression-curves"))
         self.wear = FaceWearEstimator(runtime)
+        self.embedder = FaceEmbedder(runtime)
 
-    def analyze(self, rgb: np.ndarray, needs: Needs) -> list[FaceAnalysis]:
-        """Find the faces of an image (the MAX_FACES largest) and measure what `needs` asks for on each."""
-        faces = largest_faces(self.detector.find_faces(rgb))
+    def analyze(self, rgb: np.ndarray, needs: Needs, max_faces: int = MAX_FACES) -> list[FaceAnalysis]:
+        """Find the faces of an image (the `max_faces` largest, largest first) and measure what `needs` asks for."""
+        faces = largest_faces(self.detector.find_faces(rgb), max_faces)
         if len(faces) == 0:
             return []
         # Age, gender, expressions and wear read the detector's keypoints, not the mesh: they run on the shared
@@ -77,6 +81,7 @@ class FacePipeline:
         age_gender = submit(self.age_gender.read, rgb, faces.keypoints) if needs.age_gender else None
         emotions = submit(self.emotions.classify, rgb, faces.boxes, faces.keypoints) if needs.emotions else None
         wear = submit(self.wear.estimate, rgb, faces.boxes, faces.keypoints) if needs.wear else None
+        embeddings = submit(self.embedder.embed, rgb, faces.keypoints) if needs.embedding else None
         meshes = self.mesh.find_landmarks(rgb, faces.boxes, faces.keypoints, with_iris=needs.iris)
         qualities = assess_quality(rgb, faces.boxes)
         count = len(faces)
@@ -85,11 +90,12 @@ class FacePipeline:
         if emotions is not None:
             expressions = [dict(zip(EMOTION_NAMES, map(float, row), strict=True)) for row in emotions.result()]
         worn: list[FaceWear | None] = list(wear.result()) if wear is not None else [None] * count
+        vectors: list[np.ndarray | None] = list(embeddings.result()) if embeddings is not None else [None] * count
         return [
             FaceAnalysis(
                 box=faces.boxes[i], score=float(faces.scores[i]), keypoints=faces.keypoints[i], mesh=meshes[i],
                 geometry=face_geometry(meshes[i].points, meshes[i].eye_contours), quality=qualities[i],
-                **ages[i], emotions=expressions[i], wear=worn[i],
+                **ages[i], emotions=expressions[i], wear=worn[i], embedding=vectors[i],
             )
             for i in range(count)
         ]

@@ -65,6 +65,7 @@ MODELS: tuple[ModelSpec, ...] = (
         licence="package MIT; weights Apache-2.0 (OpenCV Zoo)",
         kind="prepared",
         prepare="fold_block_quantized",
+        prepare_revision=2,  # r2: symbolic batch
     ),
     ModelSpec(
         name="age-estimator",
@@ -264,7 +265,7 @@ class Catalog:
         path = self.prepared_path(model)
         if not _matches_recorded_hash(path):
             if path.exists():
-                log.warning("%s: cached %s does not match its recorded sha256; preparing it again", model.name, path)
+                log.warning("%s: cached %s lacks or fails its recorded sha256; preparing it again", model.name, path)
                 self.rebuilt.add(model.name)
             _prepare(model, source, path)
         return path

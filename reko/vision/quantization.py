@@ -27,7 +27,9 @@ def fold_block_quantized(source: Path, destination: Path) -> None:
     are really initializers or that no node reads. Everything else is kept as it is, except that a fully
     convolutional graph (no Flatten/Gemm/MatMul) gets its image inputs' batch, height and width made
     symbolic: the quantiser froze YuNet's input to 640x640, but ONNX Runtime enforces declared sizes and
-    the network itself (heads reshape with -1) accepts any size that is a multiple of its stride.
+    the network itself (heads reshape with -1) accepts any size that is a multiple of its stride. Other
+    graphs (SFace: Flatten then Gemm) keep their image size but get a symbolic batch, so the faces of a
+    photo are embedded in one run.
 
     Args:
         source: the quantised ONNX file.
@@ -41,6 +43,8 @@ def fold_block_quantized(source: Path, destination: Path) -> None:
     _drop_unused_initializers(graph)
     if not any(node.op_type in _SIZE_BINDING_OPS for node in graph.node):
         _free_image_input_sizes(graph)
+    else:
+        _free_batch_size(graph)
     onnx.checker.check_model(model)
     onnx.save(model, str(destination))
 
@@ -177,3 +181,13 @@ def _free_image_input_sizes(graph: onnx.GraphProto) -> None:
         for index, symbol in ((0, "batch"), (2, "height"), (3, "width")):
             dims[index].Clear()
             dims[index].dim_param = f"{value.name}_{symbol}"
+
+
+def _free_batch_size(graph: onnx.GraphProto) -> None:
+    """Make the first dimension of every input and output symbolic (their other sizes stay as declared)."""
+    del graph.value_info[:]
+    for value in [*graph.input, *graph.output]:
+        dims = value.type.tensor_type.shape.dim
+        if dims:
+            dims[0].Clear()
+            dims[0].dim_param = f"{value.name}_batch"

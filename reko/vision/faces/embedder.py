@@ -1,0 +1,63 @@
+"""Face embeddings for comparison and search: SFace (OpenCV Zoo 2021dec), 128 numbers a face.
+
+SFace reads a 112x112 face warped by a 5-point similarity transform onto ArcFace's template, as OpenCV's
+`FaceRecognizerSF.alignCrop` does, 0-255 values in NCHW. OpenCV feeds the crop it made in BGR through
+`blobFromImage(..., swapRB=True)`, so the network sees RGB. Rows are L2-normalised, so the cosine of two faces
+is their dot product. The faces of a photo run as one batch (the prepared model has a symbolic batch).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from reko.vision.runtime import Runtime
+
+INPUT_PX = 112
+EMBEDDING_SIZE = 128
+# Where the 5 keypoints (image-left eye, image-right eye, nose, image-left and image-right mouth corner) land
+# on the 112 px crop: the ArcFace / InsightFace template SFace was trained with.
+ARCFACE_TEMPLATE_PX = np.array(
+    [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]],
+    np.float32,
+)
+
+
+class FaceEmbedder:
+    """SFace (MobileFaceNet-style, Apache-2.0) through ONNX Runtime on the pool's threads."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._session = runtime.session("face-embedder")
+        self._input = self._session.get_inputs()[0].name
+
+    def embed(self, rgb: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
+        """Unit-length embeddings of the faces, one batched run.
+
+        Args:
+            rgb: (h, w, 3) uint8 image.
+            keypoints: (n, 5, 2) pixels in Reko's keypoint order (see `types.FaceBoxes`).
+
+        Returns:
+            (n, 128) float32, each row of L2 norm 1.
+        """
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise ValueError(f"expected an (h, w, 3) uint8 RGB image, got {rgb.shape} {rgb.dtype}")
+        if keypoints.ndim != 3 or keypoints.shape[1:] != (5, 2):
+            raise ValueError(f"expected (n, 5, 2) keypoints, got {keypoints.shape}")
+        if len(keypoints) == 0:
+            return np.zeros((0, EMBEDDING_SIZE), np.float32)
+        crops = np.stack([aligned_crop(rgb, points) for points in keypoints])
+        batch = np.ascontiguousarray(crops.transpose(0, 3, 1, 2), np.float32)
+        (vectors,) = self._session.run(None, {self._input: batch})
+        vectors = np.asarray(vectors, np.float32)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+def aligned_crop(rgb: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
+    """(112, 112, 3) uint8 RGB: the face warped onto the ArcFace template by a similarity transform."""
+    matrix, _ = cv2.estimateAffinePartial2D(keypoints.astype(np.float32), ARCFACE_TEMPLATE_PX, method=cv2.LMEDS)
+    if matrix is None:  # degenerate keypoints: centre them, unscaled
+        centre = keypoints.mean(axis=0)
+        matrix = np.array([[1.0, 0.0, INPUT_PX / 2 - centre[0]], [0.0, 1.0, INPUT_PX / 2 - centre[1]]])
+    return cv2.warpAffine(rgb, matrix.astype(np.float32), (INPUT_PX, INPUT_PX), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT)
