@@ -13,7 +13,7 @@ import numpy as np
 
 from reko.vision.faces.age_gender import AgeGenderEstimator, AgeGenderReading
 from reko.vision.faces.detector import FaceDetector
-from reko.vision.faces.embedder import FaceEmbedder
+from reko.vision.faces.embedder import FaceEmbedder, alignment_points
 from reko.vision.faces.emotions import EMOTION_NAMES, EmotionClassifier
 from reko.vision.faces.expressions import ExpressionCurves
 from reko.vision.faces.head_pose import FaceGeometry, face_geometry
@@ -81,8 +81,12 @@ class FacePipeline:
         age_gender = submit(self.age_gender.read, rgb, faces.keypoints) if needs.age_gender else None
         emotions = submit(self.emotions.classify, rgb, faces.boxes, faces.keypoints) if needs.emotions else None
         wear = submit(self.wear.estimate, rgb, faces.boxes, faces.keypoints) if needs.wear else None
-        embeddings = submit(self.embedder.embed, rgb, faces.keypoints) if needs.embedding else None
         meshes = self.mesh.find_landmarks(rgb, faces.boxes, faces.keypoints, with_iris=needs.iris)
+        # The embedder is pinned at mesh points, not the detector's (see `embedder.alignment_points`), so it waits
+        # for the mesh; it runs on the pool while this thread measures quality.
+        embeddings = None
+        if needs.embedding:
+            embeddings = submit(self.embedder.embed, rgb, np.stack([alignment_points(mesh.points) for mesh in meshes]))
         qualities = assess_quality(rgb, faces.boxes)
         count = len(faces)
         ages = _age_gender_members(age_gender.result() if age_gender is not None else None, count)

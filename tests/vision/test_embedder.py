@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
-from reko.vision.faces.embedder import FaceEmbedder, aligned_crop
+from reko.vision.faces.embedder import FaceEmbedder, aligned_crop, alignment_points
 from tests.conftest import shared_face_pipeline, shared_runtime, test_image
 
 
@@ -51,3 +52,23 @@ def test_the_crop_puts_the_eyes_where_the_template_wants_them() -> None:
     crop = aligned_crop(rgb, keypoints)
     assert crop.shape == (112, 112, 3)
     assert crop[52, 38:74].max() > 0 and crop[5:20, 5:20].max() == 0
+
+
+def test_mesh_alignment_points_sit_near_the_detector_keypoints() -> None:
+    """The mesh's eye centres, nose tip and mouth corners are the detector's 5 points, placed more precisely."""
+    rgb = test_image("astronaut.png")
+    pipeline = shared_face_pipeline()
+    faces = pipeline.detector.find_faces(rgb)
+    (mesh,) = pipeline.mesh.find_landmarks(rgb, faces.boxes, faces.keypoints, with_iris=False)
+    points = alignment_points(mesh.points)
+    assert points.shape == (5, 2) and points.dtype == np.float32
+    eye_gap_px = float(np.linalg.norm(faces.keypoints[0, 1] - faces.keypoints[0, 0]))
+    assert np.linalg.norm(points - faces.keypoints[0], axis=1).max() < 0.25 * eye_gap_px
+    assert points[0, 0] < points[1, 0] and points[3, 0] < points[4, 0]  # image-left first, as the keypoints
+
+
+def test_alignment_points_refuse_a_non_mesh_and_embed_crops_refuses_a_wrong_size() -> None:
+    with pytest.raises(ValueError, match="mesh points"):
+        alignment_points(np.zeros((5, 2)))
+    with pytest.raises(ValueError, match="crops"):
+        FaceEmbedder(shared_runtime()).embed_crops(np.zeros((1, 100, 100, 3), np.uint8))
