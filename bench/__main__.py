@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bench import (
     face_age_gender,
+    face_compare,
     face_detection,
     face_expressions,
     face_expressions_dev,
@@ -43,6 +44,7 @@ SUITES: dict[str, tuple[str, Callable[[Path], Rows]]] = {
     "gender": ("Gender on hand-labelled LFW, and AgeRange width", face_gender.run),
     "agreement": ("Hand labels: a blind second look at 10 % (percent agreement, Cohen's kappa)", label_agreement.run),
     "age_gender": ("AgeRange and Gender by age band on UTKFace (utkface_dev; calibrated on it)", face_age_gender.run),
+    "compare": ("Face match on LFW folds 1-2 (Similarity fitted on these images); dlib as the peer", face_compare.run),
     "latency": ("DetectFaces through HTTP on 2 threads (reko serve + boto3)", latency.run),
 }
 # Suites that run without ../shared/data; every other suite is skipped when the folder is absent.
