@@ -7,11 +7,12 @@ is their dot product. The faces of a photo run as one batch (the prepared model 
 
 Which 5 points place the face: `alignment_points` takes them from the FaceMesh (eye-contour centres, nose tip,
 mouth corners) rather than the detector's keypoints. Measured on LFW folds 1-2 (1,583 images, 1,973 genuine and
-1,250,180 impostor pairs; `python -m bench --only compare` and the comparison in its docstring), the 2-fold accuracy
-is the same (99.67 %) but the true-accept rate at a false-accept rate of 1e-4 rises from 97.47 % (detector points) to
-98.18 % (mesh points), 95.84 % -> 96.86 % at 1e-5; 21 genuine pairs accepted only with mesh points, 7 only with
-detector points. Feeding BGR drops it to 95.95 % at 1e-4; adding the embedding of the mirrored crop gains 0.05 points
-for twice the cost, so it is not done. The choice was made on the same images the Similarity anchors are fitted on.
+1,250,180 impostor pairs; `python -m bench.face_compare --variants`), the 2-fold accuracy is the same (99.67 %) but
+the true-accept rate at a false-accept rate of 1e-4 rises from 97.47 % (detector points) to 98.18 % (mesh points),
+95.84 % -> 96.86 % at 1e-5; at 1e-4, 21 genuine pairs are accepted only with mesh points, 7 only with detector
+points. Feeding BGR instead of RGB drops it to 97.26 %; adding the mirrored crop's embedding gains 0.05 points for
+twice the network time, so it is not done. The choice was made on the same images the Similarity anchors are
+fitted on (there is no other verification set in ../shared/data).
 """
 
 from __future__ import annotations
