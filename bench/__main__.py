@@ -43,7 +43,7 @@ SUITES: dict[str, tuple[str, Callable[[Path], Rows]]] = {
     "gender": ("Gender on hand-labelled LFW, and AgeRange width", face_gender.run),
     "agreement": ("Hand labels: a blind second look at 10 % (percent agreement, Cohen's kappa)", label_agreement.run),
     "age_gender": ("AgeRange and Gender by age band on UTKFace (utkface_dev; calibrated on it)", face_age_gender.run),
-    "latency": ("DetectFaces through HTTP on 2 threads (reko serve + boto3)", latency.run),
+    "latency": ("DetectFaces and CompareFaces through HTTP on 2 threads (reko serve + boto3)", latency.run),
 }
 # Suites that run without ../shared/data; every other suite is skipped when the folder is absent.
 SUITES_WITHOUT_DATA = {"latency", "agreement"}
