@@ -2,9 +2,9 @@
 
 The steps are those `reko.operations.faces.compare` runs for a source and a target image (decode, detection,
 the mesh behind Landmarks and Pose, Quality, embedding, emotions), each called on its own, one after another,
-so the split shows what each model costs; the request itself overlaps some of them (the source's analysis
-runs beside the target's, and embedding and emotions beside the mesh), so the `whole request` row, timed
-through `Engine.dispatch`, is less than the sum.
+so the split shows what each model costs; the request itself overlaps some of them (the pipeline runs the
+embedding and the emotions on its pool beside the mesh), so the `whole request` row, timed through
+`Engine.dispatch`, can be less than the sum.
 
 Run: `python -m bench.compare_parts [--repeats 30]` (the latency suite's images; the crowd needs ../shared/data).
 """
@@ -58,7 +58,7 @@ def part_times(source: bytes, target: bytes, repeats: int) -> dict[str, object]:
         "detection target": median_ms(lambda: faces.detector.find_faces(target_rgb), repeats),
         "embedding source": median_ms(lambda: faces.embedder.embed(source_rgb, source_faces.keypoints), repeats),
         "embedding target (one batch)": median_ms(lambda: faces.embedder.embed(target_rgb, keypoints), repeats),
-        "mesh source (pose for QualityFilter)": median_ms(
+        "mesh source (the pipeline runs it; only QualityFilter reads it)": median_ms(
             lambda: faces.mesh.find_landmarks(source_rgb, source_faces.boxes, source_faces.keypoints, False), repeats
         ),
         "mesh target (Landmarks, Pose)": median_ms(
