@@ -25,7 +25,7 @@ CRISP = FaceMeasures(
 )
 # Faces that pass each level and fail the next stricter one; the failing member is the named one.
 PASSES_LOW_ONLY = {
-    "sharpness": 7.0, "brightness": 94.0, "yaw_deg": -55.0, "pitch_deg": 40.0, "shorter_side_px": 20.0,
+    "sharpness": 4.5, "brightness": 94.0, "yaw_deg": -55.0, "pitch_deg": 40.0, "shorter_side_px": 20.0,
     "confidence_percent": 77.0,
 }
 PASSES_MEDIUM_NOT_HIGH = {

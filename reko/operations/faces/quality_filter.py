@@ -10,23 +10,27 @@ A face passes a level when it clears every cut-off of that level:
 
 | level  | sharpness | brightness | abs(yaw) | abs(pitch) | shorter side | confidence |
 |--------|-----------|------------|----------|------------|--------------|------------|
-| LOW    | >= 5      | 5-95       | <= 60    | <= 45      | >= 16 px     | >= 75      |
-| MEDIUM | >= 10     | 10-90      | <= 45    | <= 30      | >= 40 px     | >= 80      |
+| LOW    | >= 3      | 5-95       | <= 60    | <= 45      | >= 16 px     | >= 75      |
+| MEDIUM | >= 6      | 10-90      | <= 45    | <= 30      | >= 40 px     | >= 80      |
 | HIGH   | >= 30     | 25-85      | <= 25    | <= 20      | >= 80 px     | >= 90      |
 
-Why these numbers (measured 2026-11-30 with SFace embeddings on 30 LFW same-person pairs of
-`pairs_view2_folds1-2.txt`, one photo of each pair degraded; "kept" = cosine still >= 0.30, about
+Why these numbers (`scripts/measure_quality_filter.py`, 2026-11-30: SFace embeddings of 30 LFW same-person
+pairs of `pairs_view2_folds1-2.txt`, the second photo of each degraded; "kept" = cosine still >= 0.30, about
 Similarity 80): a face shrunk to 12 px kept 63 % of the pairs, 16 px 93 %, 24 px and more 100 %; Gaussian
-blur reading sharpness ~10 kept 97 %, ~6.5 kept 90 %, ~3.4 kept 37 %; darkened faces (brightness ~8) kept
-100 %, over-exposed ones (brightness ~95) 77 %. So LOW drops only faces where identity can no longer be read;
-MEDIUM drops faces too small or blurred for a dependable match; HIGH keeps clear, near-frontal, large,
-well-lit faces. On 150 random LFW portraits LOW keeps 100 %, MEDIUM 98 %, HIGH 69 % (sharpness and yaw drop
-the most); on 380 faces of 60 WIDER crowd photos LOW keeps 37 % (60 % are under 16 px), MEDIUM 9 %, HIGH 0 %.
-The pose and confidence cut-offs are judgement, not fitted: no pose-labelled verification set is here.
+blur reading sharpness ~9.7 (median) kept 97 %, ~6.5 kept 90 %, ~3.4 kept 37 %; darkened faces kept 100 %
+down to brightness ~8, over-exposed ones (brightness ~95) 77 %. Sharpness (a Laplacian variance) also falls
+with contrast: faces darkened to brightness ~16 read ~8.5, to ~8 read ~2.4, and still matched, so the
+sharpness floors stay low. So LOW drops only faces whose identity can no longer be read; MEDIUM drops faces
+too small or too blurred for a dependable match; HIGH keeps clear, near-frontal, large, well-lit faces. On
+150 random LFW photos (largest face) LOW keeps 100 %, MEDIUM 98.7 %, HIGH 84.7 %; on the 380 faces of 60
+random WIDER-200 crowd photos LOW keeps 38 % (60 % are under 16 px), MEDIUM 11 %, HIGH 0.3 %. The pose and
+confidence cut-offs are judgement, not fitted: no pose-labelled verification set is here. The LFW pairs are
+among those the Similarity map is fitted on; no accuracy is claimed for the filter.
 
-AUTO is MEDIUM: its 40 px floor is the smallest face Rekognition documents it detects (40x40 px in a
-1920x1080 photo), and it keeps nearly every portrait while dropping crowd faces too small to identify, the
-faces a user of AUTO (IndexFaces' default) would not want in a collection.
+AUTO is MEDIUM: its 40 px floor is the smallest face Rekognition's limits page says it detects (40x40 px in a
+1920x1080 photo), its pose cut-offs are the ones Rekognition's camera recommendations give for face comparison
+(yaw under 45 degrees, pitch under 30), and it keeps nearly every portrait while dropping crowd faces too
+small to identify, the faces a user of AUTO (IndexFaces' default) would not want in a collection.
 """
 
 from __future__ import annotations
@@ -88,8 +92,8 @@ class QualityBar:
 
 
 QUALITY_BARS = {
-    "LOW": QualityBar(5.0, 5.0, 95.0, 60.0, 45.0, 16.0, 75.0),
-    "MEDIUM": QualityBar(10.0, 10.0, 90.0, 45.0, 30.0, 40.0, 80.0),
+    "LOW": QualityBar(3.0, 5.0, 95.0, 60.0, 45.0, 16.0, 75.0),
+    "MEDIUM": QualityBar(6.0, 10.0, 90.0, 45.0, 30.0, 40.0, 80.0),
     "HIGH": QualityBar(30.0, 25.0, 85.0, 25.0, 20.0, 80.0, 90.0),
 }
 
