@@ -1,9 +1,10 @@
-"""DetectFaces speed through HTTP: latency p50/p95, throughput at 1/2/4 concurrent clients, peak memory.
+"""DetectFaces and CompareFaces speed through HTTP: latency p50/p95, throughput at 1/2/4 concurrent clients,
+peak memory.
 
 Starts `reko serve` as a user would (a child process, its own data folder), calls it with boto3, and reads the
 server's peak resident memory (VmHWM) from /proc when the run ends.
 
-Run: `python -m bench.latency [--requests 40] [--threads 2]`.
+Run: `python -m bench.latency [--requests 40] [--threads 2] [--operation detect|compare|both]`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,9 @@ from bench.datasets import DATA_DIR
 from reko.config import DEV_ACCESS_KEY_ID, DEV_SECRET_ACCESS_KEY
 
 MANY_FACES_IMAGE = "faces/wider_val_200_416/images/7_Cheering_Cheering_7_138.jpg"  # 15 GT faces
+# CompareFaces' crowd target: 32 ground-truth faces, of which Reko finds 20 (416x416).
+CROWD_TARGET_IMAGE = "faces/wider_val_200_416/images/2_Demonstration_Political_Rally_2_57.jpg"
+RECOMPRESSED_JPEG_QUALITY = 60
 CONCURRENCY_LEVELS = (1, 2, 4)
 WARM_UP_REQUESTS = 10
 
@@ -67,45 +72,92 @@ def client(url: str) -> Any:
     )
 
 
-def test_images(data_dir: Path) -> dict[str, bytes]:
-    """A one-face photo that ships with scikit-image, and a crowd from WIDER when the data folder is here."""
+def jpeg(rgb: np.ndarray, quality: int = 92) -> bytes:
     import io
 
     from PIL import Image
-    from skimage import data
 
     buffer = io.BytesIO()
-    Image.fromarray(np.asarray(data.astronaut())).save(buffer, "JPEG", quality=92)
-    images = {"1 face (astronaut 512x512)": buffer.getvalue()}
+    Image.fromarray(rgb).save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def astronaut_rgb() -> np.ndarray:
+    """A one-face photo that ships with scikit-image (NASA, public domain, 512x512)."""
+    from skimage import data
+
+    return np.asarray(data.astronaut())
+
+
+def test_images(data_dir: Path) -> dict[str, bytes]:
+    """A one-face photo that ships with scikit-image, and a crowd from WIDER when the data folder is here."""
+    images = {"1 face (astronaut 512x512)": jpeg(astronaut_rgb())}
     crowd = data_dir / MANY_FACES_IMAGE
     if crowd.is_file():
         images["many faces (WIDER cheering 416x416)"] = crowd.read_bytes()
     return images
 
 
-def latencies_ms(rekognition: Any, image: bytes, attributes: list[str], count: int) -> list[float]:
+def compare_pairs(data_dir: Path) -> dict[str, tuple[bytes, bytes]]:
+    """(source, target) pairs: the astronaut against a JPEG-recompressed copy of itself, and against a crowd
+    from WIDER when the data folder is here."""
+    source = jpeg(astronaut_rgb())
+    pairs = {"1 face vs 1 face (astronaut vs its q60 JPEG)": (source, jpeg(astronaut_rgb(), RECOMPRESSED_JPEG_QUALITY))}
+    crowd = data_dir / CROWD_TARGET_IMAGE
+    if crowd.is_file():
+        pairs["1 face vs 20 faces (WIDER rally 416x416)"] = (source, crowd.read_bytes())
+    return pairs
+
+
+def latencies_ms(call: Callable[[], Any], count: int) -> list[float]:
     for _ in range(WARM_UP_REQUESTS):  # steady state: allocator pools, page cache and caches warmed
-        rekognition.detect_faces(Image={"Bytes": image}, Attributes=attributes)
+        call()
     times = []
     for _ in range(count):
         started = time.perf_counter()
-        rekognition.detect_faces(Image={"Bytes": image}, Attributes=attributes)
+        call()
         times.append((time.perf_counter() - started) * 1000)
     return times
 
 
-def throughput(url: str, image: bytes, attributes: list[str], clients: int, count: int) -> float:
-    """Requests per second with `clients` callers, each with its own boto3 client, `count` requests in all."""
+def throughput(url: str, call: Callable[[Any], Any], clients: int, count: int) -> float:
+    """Requests per second with `clients` callers, each with its own boto3 client, `count` requests in all;
+    `call(client)` makes one request."""
     callers = [client(url) for _ in range(clients)]
 
     def work(index: int) -> None:
-        callers[index % clients].detect_faces(Image={"Bytes": image}, Attributes=attributes)
+        call(callers[index % clients])
 
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(work, range(clients)))  # warm every connection
         started = time.perf_counter()
         list(pool.map(work, range(count)))
     return count / (time.perf_counter() - started)
+
+
+def timing_row(url: str, pid: int, call: Callable[[Any], Any], requests: int) -> dict[str, object]:
+    """p50/p95 of one client, the server's CPU time per request, then throughput at each concurrency level.
+
+    CPU time (all the server's threads) is the figure other processes on the machine disturb least: the wall
+    times of a busy machine are not the model's cost.
+    """
+    rekognition = client(url)
+    cpu_before = cpu_seconds(pid)
+    times = latencies_ms(lambda: call(rekognition), requests)
+    cpu_ms = (cpu_seconds(pid) - cpu_before) * 1000 / (requests + WARM_UP_REQUESTS)
+    row: dict[str, object] = {
+        "p50_ms": round(statistics.median(times), 1), "p95_ms": round(percentile(times, 95), 1),
+        "server_cpu_ms_per_request": round(cpu_ms, 1),
+    }
+    for clients in CONCURRENCY_LEVELS:
+        row[f"rps_{clients}_clients"] = round(throughput(url, call, clients, requests), 1)
+    return row
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -119,24 +171,46 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q))
 
 
-def run(data_dir: Path = DATA_DIR, requests: int = 40, threads: int = 2, workers: int = 2) -> list[dict]:
+OPERATIONS = ("detect", "compare")
+
+
+def detect_rows(url: str, pid: int, data_dir: Path, requests: int) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for name, image in test_images(data_dir).items():
+        for attributes in (["DEFAULT"], ["ALL"]):
+            def call(rekognition: Any, image: bytes = image, attributes: list[str] = attributes) -> Any:
+                return rekognition.detect_faces(Image={"Bytes": image}, Attributes=attributes)
+
+            faces = len(call(client(url))["FaceDetails"])
+            rows.append({"operation": "DetectFaces", "image": name, "attributes": attributes[0], "faces": faces,
+                         **timing_row(url, pid, call, requests)})
+    return rows
+
+
+def compare_rows(url: str, pid: int, data_dir: Path, requests: int) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for name, (source, target) in compare_pairs(data_dir).items():
+        def call(rekognition: Any, source: bytes = source, target: bytes = target) -> Any:
+            return rekognition.compare_faces(SourceImage={"Bytes": source}, TargetImage={"Bytes": target})
+
+        answer = call(client(url))
+        faces = len(answer["FaceMatches"]) + len(answer["UnmatchedFaces"])
+        rows.append({"operation": "CompareFaces", "image": name, "attributes": "—", "faces": faces,
+                     **timing_row(url, pid, call, requests)})
+    return rows
+
+
+def run(
+    data_dir: Path = DATA_DIR, requests: int = 40, threads: int = 2, workers: int = 2,
+    operations: tuple[str, ...] = OPERATIONS,
+) -> list[dict[str, object]]:
     process, url = start_server(threads, workers)
-    rows: list[dict] = []
+    rows: list[dict[str, object]] = []
     try:
-        rekognition = client(url)
-        for name, image in test_images(data_dir).items():
-            for attributes in (["DEFAULT"], ["ALL"]):
-                times = latencies_ms(rekognition, image, attributes, requests)
-                row = {
-                    "image": name, "attributes": attributes[0], "p50_ms": round(statistics.median(times), 1),
-                    "p95_ms": round(percentile(times, 95), 1),
-                    "faces": len(rekognition.detect_faces(Image={"Bytes": image}, Attributes=attributes)[
-                        "FaceDetails"]),
-                }
-                for clients in CONCURRENCY_LEVELS:
-                    rate = throughput(url, image, attributes, clients, requests)
-                    row[f"rps_{clients}_clients"] = round(rate, 1)
-                rows.append(row)
+        if "detect" in operations:
+            rows += detect_rows(url, process.pid, data_dir, requests)
+        if "compare" in operations:
+            rows += compare_rows(url, process.pid, data_dir, requests)
         peak = peak_rss_mb(process.pid)
         for row in rows:
             row["server_peak_rss_mb"] = round(peak, 0)
@@ -146,16 +220,18 @@ def run(data_dir: Path = DATA_DIR, requests: int = 40, threads: int = 2, workers
     return rows
 
 
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--operation", choices=(*OPERATIONS, "both"), default="both")
     args = parser.parse_args()
-    rows = run(args.data_dir, args.requests, args.threads, args.workers)
+    operations = OPERATIONS if args.operation == "both" else (args.operation,)
+    rows = run(args.data_dir, args.requests, args.threads, args.workers, operations)
     print(report.markdown(rows))
+    print(f"(load average over the last minute when it ended: {os.getloadavg()[0]:.2f})")
     report.save("latency", rows)
 
 

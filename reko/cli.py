@@ -97,6 +97,15 @@ def _detect_faces(args: argparse.Namespace) -> int:
     return _run_operation("DetectFaces", {"Image": _image_member(args.image), "Attributes": args.attributes})
 
 
+def _compare_faces(args: argparse.Namespace) -> int:
+    request: dict[str, Any] = {"SourceImage": _image_member(args.source), "TargetImage": _image_member(args.target)}
+    if args.similarity_threshold is not None:
+        request["SimilarityThreshold"] = args.similarity_threshold
+    if args.quality_filter is not None:
+        request["QualityFilter"] = args.quality_filter
+    return _run_operation("CompareFaces", request)
+
+
 def _models(args: argparse.Namespace) -> int:
     from reko.vision import catalog
 
@@ -173,6 +182,18 @@ def build_parser() -> argparse.ArgumentParser:
     detect.add_argument("image")
     detect.add_argument("--attributes", nargs="+", default=["DEFAULT"], help="DEFAULT, ALL, or single attributes")
     detect.set_defaults(run=_detect_faces)
+
+    compare = commands.add_parser(
+        "compare-faces", help="CompareFaces on two local images, printed as the API's JSON",
+        description="The largest face of SOURCE against the 100 largest faces of TARGET, as the API answers.",
+    )
+    compare.add_argument("source")
+    compare.add_argument("target")
+    compare.add_argument("--similarity-threshold", type=float, metavar="N", help="0-100 (default 80)")
+    compare.add_argument(
+        "--quality-filter", metavar="F", help="NONE (default), AUTO, LOW, MEDIUM or HIGH",
+    )
+    compare.set_defaults(run=_compare_faces)
 
     models = commands.add_parser("models", help="list the model catalogue and verify every file")
     models.set_defaults(run=_models)

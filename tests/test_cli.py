@@ -1,4 +1,5 @@
-"""The `reko` command: detect-faces prints the API's JSON without a server; models verifies the catalogue."""
+"""The `reko` command: detect-faces and compare-faces print the API's JSON without a server; models verifies the
+catalogue."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from reko.vision import catalog
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, jpeg_bytes, test_image
 
 
 def reko(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -41,6 +42,30 @@ def test_detect_faces_reports_errors_as_the_api_does(tmp_path: Path) -> None:
     printed = reko("detect-faces", str(not_an_image), data_dir=tmp_path / "data")
     assert printed.returncode == 1
     assert json.loads(printed.stdout)["__type"] == "InvalidImageFormatException"
+
+
+def test_compare_faces_prints_the_same_answer_as_the_api(
+    tmp_path: Path, astronaut_jpeg: bytes, rekognition
+) -> None:
+    source, target = tmp_path / "astronaut.jpg", tmp_path / "astronaut-q60.jpg"
+    source.write_bytes(astronaut_jpeg)
+    target.write_bytes(jpeg_bytes(test_image("astronaut.png"), quality=60))
+    printed = reko(
+        "compare-faces", str(source), str(target), "--similarity-threshold", "90", "--quality-filter", "LOW",
+        data_dir=tmp_path / "data",
+    )
+    assert printed.returncode == 0, printed.stderr
+    local = json.loads(printed.stdout)
+    remote = rekognition.compare_faces(
+        SourceImage={"Bytes": astronaut_jpeg}, TargetImage={"Bytes": target.read_bytes()}, SimilarityThreshold=90,
+        QualityFilter="LOW",
+    )
+    assert list(local) == ["SourceImageFace", "FaceMatches", "UnmatchedFaces"]
+    assert len(local["FaceMatches"]) == len(remote["FaceMatches"]) == 1
+    assert local["FaceMatches"][0]["Similarity"] == pytest.approx(remote["FaceMatches"][0]["Similarity"], abs=1e-6)
+    for key, value in remote["SourceImageFace"]["BoundingBox"].items():
+        assert local["SourceImageFace"]["BoundingBox"][key] == pytest.approx(value, abs=1e-6)
+    assert local["UnmatchedFaces"] == remote["UnmatchedFaces"] == []
 
 
 def test_models_lists_and_verifies_every_model(tmp_path: Path) -> None:

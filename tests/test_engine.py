@@ -40,8 +40,8 @@ def test_load_models_prepares_every_model_an_answer_can_need(engine: Engine) -> 
 def test_dispatch_validates_before_it_computes(engine: Engine) -> None:
     with pytest.raises(InvalidParameterException):
         engine.dispatch("DetectFaces", {"Image": {"Bytes": b"x"}, "Attributes": ["NOPE"]}, CALLER)
-    with pytest.raises(NotImplementedException, match="CompareFaces"):
-        engine.dispatch("CompareFaces", {}, CALLER)
+    with pytest.raises(NotImplementedException, match="DetectLabels"):
+        engine.dispatch("DetectLabels", {}, CALLER)
 
 
 def test_the_store_lives_in_the_data_folder(engine: Engine) -> None:

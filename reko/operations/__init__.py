@@ -10,11 +10,13 @@ from typing import Any
 
 from reko.errors import NotImplementedException
 from reko.operations.common.context import OperationContext
+from reko.operations.faces.compare import compare_faces
 from reko.operations.faces.detect import detect_faces
 
 Handler = Callable[[dict[str, Any], OperationContext], dict[str, Any]]
 
 HANDLERS: dict[str, Handler] = {
+    "CompareFaces": compare_faces,
     "DetectFaces": detect_faces,
 }
 

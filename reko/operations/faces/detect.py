@@ -56,8 +56,15 @@ def face_detail(
     landmark_types: tuple[str, ...],
     size: tuple[int, int],
     curves: ExpressionCurves,
+    order: tuple[str, ...] = details.FACE_DETAIL_ORDER,
 ) -> dict[str, Any]:
-    """One `FaceDetail`, members in the order botocore's model lists them; `size` is (width, height) px."""
+    """One face as DetectFaces' `FaceDetail` or CompareFaces' `ComparedFace`: one code path for both.
+
+    Args:
+        members: the members to return (those a face lacks, such as an unrequested Gender, are left out).
+        size: (width, height) of the decoded image, px.
+        order: the shape's member order in botocore's model, kept so answers read like Rekognition's.
+    """
     width, height = size
     pose = face.geometry.pose
     values: dict[str, Any] = {
@@ -87,7 +94,7 @@ def face_detail(
         "Pitch": face.geometry.gaze_pitch_deg,
         "Confidence": details.percent(GAZE_CONFIDENCE_CAP * face.mesh.presence * eyes_open),
     }
-    return {name: values[name] for name in details.FACE_DETAIL_ORDER if name in members and name in values}
+    return {name: values[name] for name in order if name in members and name in values}
 
 
 def rekognition_emotions(fer_probabilities: dict[str, float]) -> dict[str, float]:
