@@ -82,19 +82,18 @@ class FacePipeline:
         emotions = submit(self.emotions.classify, rgb, faces.boxes, faces.keypoints) if needs.emotions else None
         wear = submit(self.wear.estimate, rgb, faces.boxes, faces.keypoints) if needs.wear else None
         meshes = self.mesh.find_landmarks(rgb, faces.boxes, faces.keypoints, with_iris=needs.iris)
-        # The embedder is pinned at mesh points, not the detector's (see `embedder.alignment_points`), so it waits
-        # for the mesh; it runs on the pool while this thread measures quality.
-        embeddings = None
-        if needs.embedding:
-            embeddings = submit(self.embedder.embed, rgb, np.stack([alignment_points(mesh.points) for mesh in meshes]))
         qualities = assess_quality(rgb, faces.boxes)
+        # The embedder is pinned at mesh points, not the detector's (see `embedder.alignment_points`), so it waits
+        # for the mesh; it runs here, spreading several faces over the pool itself.
+        vectors: list[np.ndarray | None] = [None] * len(faces)
+        if needs.embedding:
+            vectors = list(self.embedder.embed(rgb, np.stack([alignment_points(mesh.points) for mesh in meshes])))
         count = len(faces)
         ages = _age_gender_members(age_gender.result() if age_gender is not None else None, count)
         expressions: list[dict[str, float] | None] = [None] * count
         if emotions is not None:
             expressions = [dict(zip(EMOTION_NAMES, map(float, row), strict=True)) for row in emotions.result()]
         worn: list[FaceWear | None] = list(wear.result()) if wear is not None else [None] * count
-        vectors: list[np.ndarray | None] = list(embeddings.result()) if embeddings is not None else [None] * count
         return [
             FaceAnalysis(
                 box=faces.boxes[i], score=float(faces.scores[i]), keypoints=faces.keypoints[i], mesh=meshes[i],

@@ -20,7 +20,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from reko.vision.runtime import Runtime
+from reko.vision.runtime import SMALL_MODEL_THREADS, Runtime
 
 INPUT_PX = 112
 EMBEDDING_SIZE = 128
@@ -46,11 +46,13 @@ class FaceEmbedder:
     """SFace (MobileFaceNet-style, Apache-2.0) through ONNX Runtime on the pool's threads."""
 
     def __init__(self, runtime: Runtime) -> None:
-        self._session = runtime.session("face-embedder")
+        self._runtime = runtime
+        self._session = runtime.session("face-embedder")  # one face: all the runtime's threads on it
+        self._per_face_session = runtime.session("face-embedder", SMALL_MODEL_THREADS)
         self._input = self._session.get_inputs()[0].name
 
     def embed(self, rgb: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
-        """Unit-length embeddings of the faces, one batched run.
+        """Unit-length embeddings of the faces (see `embed_crops` for how they run).
 
         Args:
             rgb: (h, w, 3) uint8 image.
@@ -69,11 +71,20 @@ class FaceEmbedder:
         return self.embed_crops(np.stack([aligned_crop(rgb, points) for points in keypoints]))
 
     def embed_crops(self, crops: np.ndarray) -> np.ndarray:
-        """Unit-length embeddings of (n, 112, 112, 3) uint8 RGB aligned crops, one batched run."""
+        """Unit-length embeddings of (n, 112, 112, 3) uint8 RGB aligned crops.
+
+        One face runs on all the runtime's threads; several run one face per core on the shared pool, so this
+        must not be called from a pool task. Measured on 2 cores for 20 faces: one batch of 20 took 351 ms and
+        +300 MB of ONNX Runtime arena, chunks of 4 338 ms, one face per core 307 ms with no arena growth.
+        """
         if crops.ndim != 4 or crops.shape[1:] != (INPUT_PX, INPUT_PX, 3):
             raise ValueError(f"expected (n, {INPUT_PX}, {INPUT_PX}, 3) crops, got {crops.shape}")
         batch = np.ascontiguousarray(crops.transpose(0, 3, 1, 2), np.float32)
-        (vectors,) = self._session.run(None, {self._input: batch})
+        if len(batch) == 1:
+            (vectors,) = self._session.run(None, {self._input: batch})
+        else:
+            feeds = [{self._input: batch[i : i + 1]} for i in range(len(batch))]
+            vectors = np.vstack([output[0] for output in self._runtime.run_each(self._per_face_session, feeds)])
         vectors = np.asarray(vectors, np.float32)
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
