@@ -57,7 +57,7 @@ def part_times(source: bytes, target: bytes, repeats: int) -> dict[str, object]:
         "detection source": median_ms(lambda: faces.detector.find_faces(source_rgb), repeats),
         "detection target": median_ms(lambda: faces.detector.find_faces(target_rgb), repeats),
         "embedding source": median_ms(lambda: faces.embedder.embed(source_rgb, source_faces.keypoints), repeats),
-        "embedding target (one batch)": median_ms(lambda: faces.embedder.embed(target_rgb, keypoints), repeats),
+        "embedding target (one face per core)": median_ms(lambda: faces.embedder.embed(target_rgb, keypoints), repeats),
         "mesh source (the pipeline runs it; only QualityFilter reads it)": median_ms(
             lambda: faces.mesh.find_landmarks(source_rgb, source_faces.boxes, source_faces.keypoints, False), repeats
         ),
