@@ -1,0 +1,70 @@
+"""The collections store: scoped by account, paginated by name, durable across a reopen."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reko.store import Scope
+from reko.store.collections import (
+    CollectionExistsError,
+    CollectionNotFoundError,
+    CollectionStore,
+    NewFace,
+    StoredFace,
+)
+from reko.store.sqlite import SqliteDatabase
+
+ALICE = Scope("111111111111", "us-east-1")
+BOB = Scope("222222222222", "us-east-1")
+
+
+def new_face(seed: int, external: str | None = None) -> NewFace:
+    vector = np.random.default_rng(seed).standard_normal(128).astype(np.float32)
+    face = StoredFace(str(uuid.uuid4()), str(uuid.uuid4()), external, (0.1, 0.2, 0.3, 0.4), 99.5)
+    return NewFace(face, vector / np.linalg.norm(vector))
+
+
+def open_store(path: Path) -> CollectionStore:
+    return CollectionStore(SqliteDatabase(path / "reko.sqlite3"))
+
+
+def test_collections_are_scoped_and_paginated(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    for name in ("c", "a", "b"):
+        store.create(ALICE, name, f"arn:{name}", "v1")
+    with pytest.raises(CollectionExistsError):
+        store.create(ALICE, "a", "arn:a", "v1")
+    store.create(BOB, "a", "arn:bob-a", "v1")  # the same id in another account is another collection
+    assert [c.collection_id for c in store.list_collections(ALICE, None, 2)] == ["a", "b"]
+    assert [c.collection_id for c in store.list_collections(ALICE, "b", 2)] == ["c"]
+    assert [c.arn for c in store.list_collections(BOB, None, 10)] == ["arn:bob-a"]
+    store.delete(ALICE, "a")
+    with pytest.raises(CollectionNotFoundError):
+        store.describe(ALICE, "a")
+    assert store.describe(BOB, "a")[0].arn == "arn:bob-a"
+
+
+def test_faces_round_trip_survive_reopen_and_cascade(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    store.create(ALICE, "staff", "arn:staff", "v1")
+    faces = [new_face(seed, f"img{seed}") for seed in range(3)]
+    store.add_faces(ALICE, "staff", faces)
+    with pytest.raises(CollectionNotFoundError):
+        store.vectors(BOB, "staff")
+    store.database.close()
+    reopened = open_store(tmp_path)
+    stored, matrix = reopened.vectors(ALICE, "staff")
+    assert [face.face_id for face in stored] == [new.face.face_id for new in faces]
+    assert np.array_equal(matrix, np.stack([new.embedding for new in faces]))
+    assert reopened.describe(ALICE, "staff")[1] == 3
+    gone = reopened.delete_faces(ALICE, "staff", [faces[0].face.face_id, "not-a-face"])
+    assert gone == [faces[0].face.face_id]
+    listed = reopened.list_faces(ALICE, "staff", None, 10)
+    assert sorted(face.face_id for face in listed) == sorted(new.face.face_id for new in faces[1:])
+    reopened.delete(ALICE, "staff")
+    (count,) = reopened.database.connection.execute("SELECT COUNT(*) FROM faces").fetchone()
+    assert count == 0
