@@ -86,7 +86,9 @@ class CollectionStore:
         with self.database.lock:
             return self.database.connection.execute(query, parameters).fetchall()
 
-    def create(self, scope: Scope, collection_id: str, arn: str, face_model_version: str) -> Collection:
+    def create(
+        self, scope: Scope, collection_id: str, arn: str, face_model_version: str, tags: dict[str, str]
+    ) -> Collection:
         created = Collection(collection_id, arn, time.time(), face_model_version)
         with self._transaction() as connection:
             if _collection_row(connection, scope, collection_id) is not None:
@@ -94,6 +96,10 @@ class CollectionStore:
             connection.execute(
                 "INSERT INTO collections VALUES (?, ?, ?, ?, ?, ?)",
                 (scope.account_id, scope.region, collection_id, arn, created.created_at_s, face_model_version),
+            )
+            connection.executemany(
+                "INSERT INTO collection_tags VALUES (?, ?, ?, ?, ?)",
+                [(scope.account_id, scope.region, collection_id, key, value) for key, value in tags.items()],
             )
         return created
 

@@ -35,10 +35,10 @@ def open_store(path: Path) -> CollectionStore:
 def test_collections_are_scoped_and_paginated(tmp_path: Path) -> None:
     store = open_store(tmp_path)
     for name in ("c", "a", "b"):
-        store.create(ALICE, name, f"arn:{name}", "v1")
+        store.create(ALICE, name, f"arn:{name}", "v1", {})
     with pytest.raises(CollectionExistsError):
-        store.create(ALICE, "a", "arn:a", "v1")
-    store.create(BOB, "a", "arn:bob-a", "v1")  # the same id in another account is another collection
+        store.create(ALICE, "a", "arn:a", "v1", {})
+    store.create(BOB, "a", "arn:bob-a", "v1", {"team": "b"})  # the same id in another account is another collection
     assert [c.collection_id for c in store.list_collections(ALICE, None, 2)] == ["a", "b"]
     assert [c.collection_id for c in store.list_collections(ALICE, "b", 2)] == ["c"]
     assert [c.arn for c in store.list_collections(BOB, None, 10)] == ["arn:bob-a"]
@@ -50,7 +50,7 @@ def test_collections_are_scoped_and_paginated(tmp_path: Path) -> None:
 
 def test_faces_round_trip_survive_reopen_and_cascade(tmp_path: Path) -> None:
     store = open_store(tmp_path)
-    store.create(ALICE, "staff", "arn:staff", "v1")
+    store.create(ALICE, "staff", "arn:staff", "v1", {})
     faces = [new_face(seed, f"img{seed}") for seed in range(3)]
     store.add_faces(ALICE, "staff", faces)
     with pytest.raises(CollectionNotFoundError):
