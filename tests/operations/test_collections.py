@@ -4,6 +4,7 @@ on real photos, DeleteFaces, durability across a restart, exact output shapes.""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import uuid
 from collections.abc import Iterator
@@ -15,6 +16,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from reko.config import DEV_ACCOUNT_ID
+from reko.operations.faces.quality_filter import QUALITY_BARS, FaceMeasures, reasons_failing
+from reko.validation import service_model
 from tests.conftest import (
     SHARED_DATA,
     RunningServer,
@@ -121,6 +124,23 @@ def test_list_collections_pages_by_name(rekognition) -> None:
     assert error_code(caught) == "InvalidPaginationTokenException"
     for name in names:
         rekognition.delete_collection(CollectionId=name)
+
+
+def test_each_failed_cut_off_names_its_reason() -> None:
+    bar = QUALITY_BARS["MEDIUM"]
+    crisp = FaceMeasures(sharpness=60, brightness=55, yaw_deg=3, pitch_deg=-2, shorter_side_px=120,
+                         confidence_percent=93)
+    assert reasons_failing(bar, crisp) == []
+    changes = {
+        "EXTREME_POSE": {"pitch_deg": -35.0}, "LOW_BRIGHTNESS": {"brightness": 95.0},
+        "LOW_SHARPNESS": {"sharpness": 4.0}, "LOW_CONFIDENCE": {"confidence_percent": 75.0},
+        "SMALL_BOUNDING_BOX": {"shorter_side_px": 30.0},
+    }
+    for reason, change in changes.items():
+        assert reasons_failing(bar, dataclasses.replace(crisp, **change)) == [reason]
+    everything = dataclasses.replace(crisp, **{k: v for change in changes.values() for k, v in change.items()})
+    enum = service_model().shape_for("Reasons").member.enum
+    assert reasons_failing(bar, everything) == [reason for reason in enum if reason in changes]
 
 
 def test_index_faces_records_and_reasons(server: RunningServer, collection: str, astronaut_rgb) -> None:
