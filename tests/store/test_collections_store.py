@@ -68,3 +68,21 @@ def test_faces_round_trip_survive_reopen_and_cascade(tmp_path: Path) -> None:
     reopened.delete(ALICE, "staff")
     (count,) = reopened.database.connection.execute("SELECT COUNT(*) FROM faces").fetchone()
     assert count == 0
+
+
+def test_cached_vectors_follow_writes_of_this_and_other_connections(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    store.create(ALICE, "staff", "arn:staff", "v1", {})
+    first = new_face(1)
+    store.add_faces(ALICE, "staff", [first])
+    assert [face.face_id for face in store.vectors(ALICE, "staff")[0]] == [first.face.face_id]
+    assert store.vectors(ALICE, "staff") is store.vectors(ALICE, "staff")  # unchanged: served from memory
+    other = open_store(tmp_path)  # a second process on the same data folder
+    second = new_face(2)
+    other.add_faces(ALICE, "staff", [second])
+    assert len(store.vectors(ALICE, "staff")[0]) == 2
+    store.delete_faces(ALICE, "staff", [first.face.face_id])
+    faces, matrix = store.vectors(ALICE, "staff")
+    assert [face.face_id for face in faces] == [second.face.face_id] and matrix.shape == (1, 128)
+    other.delete_faces(ALICE, "staff", [second.face.face_id])
+    assert store.vectors(ALICE, "staff")[0] == []
