@@ -9,7 +9,7 @@ id, face id) and resume after the last name of the previous page.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -75,8 +75,12 @@ class CollectionStore:
         self._cache_data_version: int | None = None
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, committed when the block ends, rolled back if it raises."""
+    def _transaction(self, on_commit: Callable[[], None] | None = None) -> Iterator[sqlite3.Connection]:
+        """One write transaction, committed when the block ends, rolled back if it raises.
+
+        After the commit, still under the lock, `on_commit` brings the cached vectors up to date; without it
+        they are all dropped.
+        """
         with self.database.lock:
             connection = self.database.connection
             connection.execute("BEGIN IMMEDIATE")
@@ -86,7 +90,10 @@ class CollectionStore:
                 connection.execute("ROLLBACK")
                 raise
             connection.execute("COMMIT")
-            self._vector_cache.clear()
+            if on_commit is None:
+                self._vector_cache.clear()
+            else:
+                on_commit()
 
     def _rows(self, query: str, parameters: Sequence[object]) -> list[tuple]:
         with self.database.lock:
@@ -149,7 +156,7 @@ class CollectionStore:
 
     def add_faces(self, scope: Scope, collection_id: str, faces: Sequence[NewFace]) -> None:
         """All faces of one IndexFaces call in one transaction: all of them are stored, or none."""
-        with self._transaction() as connection:
+        with self._transaction(lambda: self._append_cached(scope, collection_id, faces)) as connection:
             if _collection_row(connection, scope, collection_id) is None:
                 raise CollectionNotFoundError(collection_id)
             (last,) = connection.execute("SELECT COALESCE(MAX(seq), 0) FROM faces").fetchone()
@@ -162,6 +169,17 @@ class CollectionStore:
                     for number, new in enumerate(faces, start=1)
                 ],
             )
+
+    def _append_cached(self, scope: Scope, collection_id: str, faces: Sequence[NewFace]) -> None:
+        """New faces join the collection's cached vectors (in `seq` order, as a reload would give them)."""
+        cached = self._vector_cache.get((scope, collection_id))
+        if cached is None or not faces:
+            return
+        stored, matrix = cached
+        added = np.stack([np.asarray(new.embedding, np.float32).reshape(-1) for new in faces])
+        self._vector_cache[(scope, collection_id)] = (
+            [*stored, *(new.face for new in faces)], np.vstack([matrix, added])
+        )
 
     def list_faces(
         self, scope: Scope, collection_id: str, after: str | None, limit: int, face_ids: Sequence[str] = ()

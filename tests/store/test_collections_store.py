@@ -77,6 +77,13 @@ def test_cached_vectors_follow_writes_of_this_and_other_connections(tmp_path: Pa
     store.add_faces(ALICE, "staff", [first])
     assert [face.face_id for face in store.vectors(ALICE, "staff")[0]] == [first.face.face_id]
     assert store.vectors(ALICE, "staff") is store.vectors(ALICE, "staff")  # unchanged: served from memory
+    cached = store.vectors(ALICE, "staff")
+    third = new_face(3)
+    store.add_faces(ALICE, "staff", [third])  # joins the cached vectors: equal to a reload
+    appended = store.vectors(ALICE, "staff")
+    assert appended is not cached and [face.face_id for face in appended[0]] == [first.face.face_id, third.face.face_id]
+    assert np.array_equal(appended[1], open_store(tmp_path).vectors(ALICE, "staff")[1])
+    store.delete_faces(ALICE, "staff", [third.face.face_id])
     other = open_store(tmp_path)  # a second process on the same data folder
     second = new_face(2)
     other.add_faces(ALICE, "staff", [second])

@@ -2,8 +2,9 @@
 
 The search is a NumPy matrix-vector product over every face of the collection (exact: nothing is missed), on the
 vectors the store keeps in memory until the collection changes (2026-11-30, 2 busy cores, random unit vectors:
-~1 ms at 10k faces, ~14 ms at 100k; the first search after a change reloads them: ~0.08 s at 10k, ~1.2 s at
-100k). An ANN index for larger collections is issue 7's next step.
+~1 ms at 10k faces, ~14 ms at 100k; IndexFaces appends to them, while the first search after a DeleteFaces or
+another process's write reloads them: ~0.08 s at 10k, ~1.2 s at 100k). An ANN index for larger collections is
+issue 7's next step.
 """
 
 from __future__ import annotations
