@@ -97,3 +97,11 @@ class RequestHeaderSectionTooLarge(RekognitionError):
 
 class BadRequestException(RekognitionError):
     """Bytes that are not an HTTP/1.1 request at all."""
+
+
+class ResourceAlreadyExistsException(RekognitionError):
+    """A collection (or other resource) of that id already exists in the caller's account and region."""
+
+
+class InvalidPaginationTokenException(RekognitionError):
+    """A `NextToken` this server did not hand out for this listing."""

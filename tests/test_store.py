@@ -37,3 +37,13 @@ def test_a_failing_migration_leaves_nothing_behind(tmp_path: Path) -> None:
 def test_the_shipped_database_opens_in_wal_mode(tmp_path: Path) -> None:
     database = SqliteDatabase(tmp_path / "reko.sqlite3")
     assert database.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_data_folder_of_the_previous_version_gains_the_collections_tables(tmp_path: Path) -> None:
+    before = tmp_path / "no-migrations"
+    before.mkdir()
+    SqliteDatabase(tmp_path / "reko.sqlite3", before).close()  # what a Reko without migration 0001 left
+    upgraded = SqliteDatabase(tmp_path / "reko.sqlite3")
+    assert upgraded.applied_migrations() == ["0001_collections"]
+    tables = {row[0] for row in upgraded.connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"collections", "collection_tags", "faces"} <= tables

@@ -10,14 +10,31 @@ from typing import Any
 
 from reko.errors import NotImplementedException
 from reko.operations.common.context import OperationContext
+from reko.operations.faces.collections import (
+    create_collection,
+    delete_collection,
+    describe_collection,
+    list_collections,
+)
 from reko.operations.faces.compare import compare_faces
 from reko.operations.faces.detect import detect_faces
+from reko.operations.faces.index import delete_faces, index_faces, list_faces
+from reko.operations.faces.search import search_faces, search_faces_by_image
 
 Handler = Callable[[dict[str, Any], OperationContext], dict[str, Any]]
 
 HANDLERS: dict[str, Handler] = {
     "CompareFaces": compare_faces,
+    "CreateCollection": create_collection,
+    "DeleteCollection": delete_collection,
+    "DeleteFaces": delete_faces,
+    "DescribeCollection": describe_collection,
     "DetectFaces": detect_faces,
+    "IndexFaces": index_faces,
+    "ListCollections": list_collections,
+    "ListFaces": list_faces,
+    "SearchFaces": search_faces,
+    "SearchFacesByImage": search_faces_by_image,
 }
 
 

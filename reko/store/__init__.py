@@ -1,7 +1,7 @@
 """State behind one interface, keyed by (account, region): the only package that touches a database or a bucket.
 
-Today the store holds the S3 objects images are read from and the database schema; collections, faces, users and
-Custom Labels projects land here as their operations are built, each keyed by `Scope` so one account never sees
+It holds the S3 objects images are read from, the database schema and the face collections; users and Custom
+Labels projects land here as their operations are built, each keyed by `Scope` so one account never sees
 another's resources.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from reko.store.collections import CollectionStore
 from reko.store.objects import EndpointBuckets, FolderBuckets, ObjectReader
 from reko.store.sqlite import SqliteDatabase
 
@@ -33,6 +34,7 @@ class Store:
 
     def __init__(self, database_path: Path, buckets_dir: Path, s3_endpoint: str | None = None) -> None:
         self.database = SqliteDatabase(database_path)
+        self.collections = CollectionStore(self.database)
         self.objects: ObjectReader = EndpointBuckets(s3_endpoint) if s3_endpoint else FolderBuckets(buckets_dir)
 
     def close(self) -> None:

@@ -33,13 +33,7 @@ def detect_faces(request: dict[str, Any], context: OperationContext) -> dict[str
     image = load_image(request["Image"], context)
     attributes = request.get("Attributes") or ["DEFAULT"]
     members = details.requested_members(attributes)
-    needs = Needs(
-        # pupils, gaze and the lid contours EyesOpen reads all come from the iris model
-        iris=details.wants_all_landmarks(attributes) or bool({"EyeDirection", "EyesOpen"} & members),
-        age_gender=bool({"AgeRange", "Gender"} & members),
-        emotions=bool({"Emotions", "Smile"} & members),
-        wear=bool({"Eyeglasses", "Sunglasses", "Beard", "Mustache", "FaceOccluded"} & members),
-    )
+    needs = attribute_needs(attributes, members)
     landmark_types = LANDMARK_TYPES if details.wants_all_landmarks(attributes) else DEFAULT_LANDMARK_TYPES
     faces = context.faces.analyze(image.rgb, needs)
     curves = context.faces.expression_curves
@@ -48,6 +42,17 @@ def detect_faces(request: dict[str, Any], context: OperationContext) -> dict[str
             face_detail(face, members, landmark_types, (image.width, image.height), curves) for face in faces
         ]
     }
+
+
+def attribute_needs(attributes: list[str], members: frozenset[str]) -> Needs:
+    """The optional models the requested `FaceDetail` members need (shared with IndexFaces)."""
+    return Needs(
+        # pupils, gaze and the lid contours EyesOpen reads all come from the iris model
+        iris=details.wants_all_landmarks(attributes) or bool({"EyeDirection", "EyesOpen"} & members),
+        age_gender=bool({"AgeRange", "Gender"} & members),
+        emotions=bool({"Emotions", "Smile"} & members),
+        wear=bool({"Eyeglasses", "Sunglasses", "Beard", "Mustache", "FaceOccluded"} & members),
+    )
 
 
 def face_detail(

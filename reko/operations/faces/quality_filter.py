@@ -111,3 +111,27 @@ def passing_faces(faces: Sequence[FaceAnalysis], level: str) -> list[FaceAnalysi
     if bar is None:
         return list(faces)
     return [face for face in faces if bar.admits(FaceMeasures.of(face))]
+
+
+
+def failed_reasons(face: FaceAnalysis, level: str) -> list[str]:
+    """IndexFaces' `Reasons` for a face that `level` drops: one per kind of cut-off it fails, none if it passes."""
+    bar = quality_bar(level)
+    return [] if bar is None else reasons_failing(bar, FaceMeasures.of(face))
+
+
+def reasons_failing(bar: QualityBar, measures: FaceMeasures) -> list[str]:
+    """The `Reasons` of the cut-offs of `bar` that `measures` fail, in the model's enum order.
+
+    Pose is EXTREME_POSE, brightness LOW_BRIGHTNESS (too dark or too bright: the model has no other name),
+    sharpness LOW_SHARPNESS, the detector's score LOW_CONFIDENCE, the face's size SMALL_BOUNDING_BOX.
+    LOW_FACE_QUALITY is never given: Reko measures no overall quality beyond these.
+    """
+    failed = {
+        "EXTREME_POSE": abs(measures.yaw_deg) > bar.max_abs_yaw_deg or abs(measures.pitch_deg) > bar.max_abs_pitch_deg,
+        "LOW_BRIGHTNESS": not bar.min_brightness <= measures.brightness <= bar.max_brightness,
+        "LOW_SHARPNESS": measures.sharpness < bar.min_sharpness,
+        "LOW_CONFIDENCE": measures.confidence_percent < bar.min_confidence_percent,
+        "SMALL_BOUNDING_BOX": measures.shorter_side_px < bar.min_shorter_side_px,
+    }
+    return [reason for reason, failing in failed.items() if failing]
