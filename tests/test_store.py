@@ -47,3 +47,14 @@ def test_a_data_folder_of_the_previous_version_gains_the_collections_tables(tmp_
     assert upgraded.applied_migrations() == ["0001_collections"]
     tables = {row[0] for row in upgraded.connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"collections", "collection_tags", "faces"} <= tables
+
+
+def test_semicolons_in_comments_and_strings_do_not_split_statements(tmp_path: Path) -> None:
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    (migrations / "0001_a.sql").write_text(
+        "-- things; one row each\nCREATE TABLE things (id INTEGER PRIMARY KEY, note TEXT DEFAULT 'a;b');\n"
+        "INSERT INTO things (id) VALUES (1); -- trailing; comment\n"
+    )
+    database = SqliteDatabase(tmp_path / "reko.sqlite3", migrations)
+    assert database.connection.execute("SELECT note FROM things").fetchone()[0] == "a;b"

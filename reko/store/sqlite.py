@@ -68,5 +68,19 @@ def _migrations(folder: Path) -> list[tuple[str, str]]:
 
 
 def _statements(script: str) -> list[str]:
-    """The statements of a migration file (no semicolons inside string literals in our migrations)."""
-    return [statement.strip() for statement in script.split(";") if statement.strip()]
+    """The statements of a migration file, split where SQLite itself says a statement is complete.
+
+    A plain split on ";" would break on a semicolon inside a comment or a string literal.
+    """
+    statements: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip() and not all(
+        part.strip().startswith("--") or not part.strip() for part in pending.splitlines()
+    ):
+        raise sqlite3.OperationalError(f"incomplete statement at the end of a migration: {pending.strip()[:80]!r}")
+    return statements
