@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import base64
-import json
 import logging
 import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from reko import config
+from reko import cli_collections, config
+from reko.cli_collections import image_member, run_one
 
 # `reko serve` flag → Settings field; None (flag not given) keeps the REKO_* variable or the default.
 SERVE_FLAGS = {
@@ -72,33 +71,15 @@ def _configure_logging(level: str) -> None:
 
 def _run_operation(operation: str, request: dict[str, Any]) -> int:
     """Run one operation in-process through the engine's `dispatch`, as the server does, and print its JSON."""
-    from reko.engine import Engine
-    from reko.errors import RekognitionError
-    from reko.operations.common.context import Caller
-
-    engine = Engine(config.from_environment())
-    caller = Caller(request_id="cli", account_id=config.DEV_ACCOUNT_ID, region="us-east-1")
-    try:
-        answer = engine.dispatch(operation, request, caller)
-    except RekognitionError as error:
-        print(json.dumps({"__type": error.code, "Message": error.message}, indent=2))
-        return 1
-    finally:
-        engine.close()
-    print(json.dumps(answer, indent=2))
-    return 0
-
-
-def _image_member(path: str) -> dict[str, Any]:
-    return {"Bytes": base64.b64encode(Path(path).read_bytes()).decode()}
+    return run_one(operation, request)
 
 
 def _detect_faces(args: argparse.Namespace) -> int:
-    return _run_operation("DetectFaces", {"Image": _image_member(args.image), "Attributes": args.attributes})
+    return _run_operation("DetectFaces", {"Image": image_member(args.image), "Attributes": args.attributes})
 
 
 def _compare_faces(args: argparse.Namespace) -> int:
-    request: dict[str, Any] = {"SourceImage": _image_member(args.source), "TargetImage": _image_member(args.target)}
+    request: dict[str, Any] = {"SourceImage": image_member(args.source), "TargetImage": image_member(args.target)}
     if args.similarity_threshold is not None:
         request["SimilarityThreshold"] = args.similarity_threshold
     if args.quality_filter is not None:
@@ -194,6 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--quality-filter", metavar="F", help="NONE (default), AUTO, LOW, MEDIUM or HIGH",
     )
     compare.set_defaults(run=_compare_faces)
+
+    cli_collections.add_commands(commands)
 
     models = commands.add_parser("models", help="list the model catalogue and verify every file")
     models.set_defaults(run=_models)
