@@ -11,7 +11,6 @@ import base64
 import json
 import re
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,13 @@ from reko.errors import RekognitionError
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png"})
 EXTERNAL_ID_MAX_CHARS = 255  # the model's length limit on ExternalImageId
 EXTERNAL_ID_FORBIDDEN = re.compile(r"[^a-zA-Z0-9_.\-:]")  # the complement of the model's pattern
+# `reko collections` actions: (name, help, takes a collection id)
+COLLECTION_ACTIONS = (
+    ("create", "CreateCollection", True),
+    ("list", "ListCollections (the first 1000)", False),
+    ("describe", "DescribeCollection (FaceCount, model version, ARN)", True),
+    ("delete", "DeleteCollection and every face in it", True),
+)
 SHARED_DATABASE_NOTE = (
     "Writes the data folder's SQLite file (REKO_DATA_DIR, default ./reko-data) that `reko serve` uses; WAL lets "
     "both run at once."
@@ -203,14 +209,6 @@ def _search_faces_command(args: argparse.Namespace) -> int:
     return run_one("SearchFacesByImage", request)
 
 
-def _iter_actions() -> Iterator[tuple[str, str, bool]]:
-    """(action, help, takes an id) of `reko collections`."""
-    yield "create", "CreateCollection", True
-    yield "list", "ListCollections (the first 1000)", False
-    yield "describe", "DescribeCollection (FaceCount, model version, ARN)", True
-    yield "delete", "DeleteCollection and every face in it", True
-
-
 def add_commands(commands: Any) -> None:
     """Add `collections`, `index-faces` and `search-faces` to the `reko` parser's subcommands."""
     collections = commands.add_parser(
@@ -219,7 +217,7 @@ def add_commands(commands: Any) -> None:
         f"{SHARED_DATABASE_NOTE}",
     )
     actions = collections.add_subparsers(dest="action", required=True)
-    for action, help_text, takes_id in _iter_actions():
+    for action, help_text, takes_id in COLLECTION_ACTIONS:
         parser = actions.add_parser(action, help=help_text)
         if takes_id:
             parser.add_argument("collection_id", metavar="ID")
