@@ -49,7 +49,8 @@ class Engine:
         """Validate the parameters of a Rekognition operation and run it; Rekognition errors propagate."""
         handler = handler_for(operation)
         request = validate_request(service_model().operation_model(operation), params)
-        return handler(request, OperationContext(caller=caller, store=self.store, faces=self.faces))
+        context = OperationContext(caller=caller, store=self.store, face_pipeline=lambda: self.faces)
+        return handler(request, context)
 
     def submit(self, operation: str, params: dict[str, Any], caller: Caller) -> Future[dict[str, Any]]:
         """`dispatch` on the request pool (the server's event loop never computes)."""

@@ -46,3 +46,13 @@ def test_dispatch_validates_before_it_computes(engine: Engine) -> None:
 
 def test_the_store_lives_in_the_data_folder(engine: Engine) -> None:
     assert Path(engine.store.database.path).parent == engine.settings.data_dir
+
+
+def test_an_operation_without_images_loads_no_model(tmp_path: Path) -> None:
+    """ListCollections (and the `reko collections` commands) must not wait for the face models."""
+    fresh = Engine(Settings(data_dir=tmp_path))
+    try:
+        assert fresh.dispatch("ListCollections", {}, CALLER)["CollectionIds"] == []
+        assert fresh.catalog.resolved() == frozenset()
+    finally:
+        fresh.close()

@@ -25,7 +25,7 @@ from tests.conftest import shared_face_pipeline
 def context(tmp_path: Path) -> OperationContext:
     store = Store(tmp_path / "reko.sqlite3", tmp_path / "s3")
     caller = Caller(request_id="test", account_id="000000000000", region="us-east-1")
-    return OperationContext(caller=caller, store=store, faces=shared_face_pipeline())
+    return OperationContext(caller=caller, store=store, face_pipeline=shared_face_pipeline)
 
 
 def test_bytes_and_s3_object_together_are_refused(context: OperationContext) -> None:

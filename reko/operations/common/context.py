@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from reko.pipelines.faces import FacePipeline
@@ -23,6 +24,12 @@ class Caller:
 
 @dataclass(frozen=True)
 class OperationContext:
+    """`faces` loads the face models on first use, so an operation that needs none (ListCollections) is cheap."""
+
     caller: Caller
     store: Store
-    faces: FacePipeline
+    face_pipeline: Callable[[], FacePipeline]
+
+    @property
+    def faces(self) -> FacePipeline:
+        return self.face_pipeline()
