@@ -105,3 +105,7 @@ class ResourceAlreadyExistsException(RekognitionError):
 
 class InvalidPaginationTokenException(RekognitionError):
     """A `NextToken` this server did not hand out for this listing."""
+
+
+class ServiceQuotaExceededException(RekognitionError):
+    """A write would take a resource past one of Rekognition's limits (50 tags on a collection)."""

@@ -20,6 +20,7 @@ from reko.operations.faces.compare import compare_faces
 from reko.operations.faces.detect import detect_faces
 from reko.operations.faces.index import delete_faces, index_faces, list_faces
 from reko.operations.faces.search import search_faces, search_faces_by_image
+from reko.operations.faces.tags import list_tags_for_resource, tag_resource, untag_resource
 
 Handler = Callable[[dict[str, Any], OperationContext], dict[str, Any]]
 
@@ -33,8 +34,11 @@ HANDLERS: dict[str, Handler] = {
     "IndexFaces": index_faces,
     "ListCollections": list_collections,
     "ListFaces": list_faces,
+    "ListTagsForResource": list_tags_for_resource,
     "SearchFaces": search_faces,
     "SearchFacesByImage": search_faces_by_image,
+    "TagResource": tag_resource,
+    "UntagResource": untag_resource,
 }
 
 

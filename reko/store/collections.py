@@ -35,6 +35,10 @@ class CollectionNotFoundError(Exception):
     """No collection of that id exists in the caller's account and region."""
 
 
+class TooManyTagsError(Exception):
+    """A tagging would leave the collection with more tags than its limit; nothing was written."""
+
+
 @dataclass(frozen=True)
 class Collection:
     collection_id: str
@@ -211,6 +215,46 @@ class CollectionStore:
                 if gone:
                     deleted.append(face_id)
         return deleted
+
+    def tag(self, scope: Scope, collection_id: str, tags: dict[str, str], max_tags: int) -> None:
+        """Add `tags` to the collection, replacing the values of keys it has; refused whole if over `max_tags`."""
+        with self._transaction(lambda: None) as connection:
+            if _collection_row(connection, scope, collection_id) is None:
+                raise CollectionNotFoundError(collection_id)
+            connection.executemany(
+                "INSERT OR REPLACE INTO collection_tags VALUES (?, ?, ?, ?, ?)",
+                [(scope.account_id, scope.region, collection_id, key, value) for key, value in tags.items()],
+            )
+            (count,) = connection.execute(
+                "SELECT COUNT(*) FROM collection_tags WHERE account_id = ? AND region = ? AND collection_id = ?",
+                (scope.account_id, scope.region, collection_id),
+            ).fetchone()
+            if count > max_tags:
+                raise TooManyTagsError(collection_id)
+
+    def untag(self, scope: Scope, collection_id: str, keys: Sequence[str]) -> None:
+        """Remove the tags of `keys` from the collection; keys it does not have are ignored."""
+        with self._transaction(lambda: None) as connection:
+            if _collection_row(connection, scope, collection_id) is None:
+                raise CollectionNotFoundError(collection_id)
+            connection.executemany(
+                "DELETE FROM collection_tags "
+                "WHERE account_id = ? AND region = ? AND collection_id = ? AND tag_key = ?",
+                [(scope.account_id, scope.region, collection_id, key) for key in keys],
+            )
+
+    def tags(self, scope: Scope, collection_id: str) -> dict[str, str]:
+        """The collection's tags, in key order."""
+        with self.database.lock:
+            connection = self.database.connection
+            if _collection_row(connection, scope, collection_id) is None:
+                raise CollectionNotFoundError(collection_id)
+            rows = connection.execute(
+                "SELECT tag_key, tag_value FROM collection_tags "
+                "WHERE account_id = ? AND region = ? AND collection_id = ? ORDER BY tag_key",
+                (scope.account_id, scope.region, collection_id),
+            ).fetchall()
+        return {str(key): str(value) for key, value in rows}
 
     def vectors(self, scope: Scope, collection_id: str) -> tuple[list[StoredFace], np.ndarray]:
         """Every face of the collection and its vectors as one (n, 128) float32 matrix, for exact search.

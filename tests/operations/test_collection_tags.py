@@ -1,0 +1,102 @@
+"""TagResource, UntagResource and ListTagsForResource on collection ARNs, through the real wire with boto3."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+
+from reko.config import DEV_ACCOUNT_ID
+from reko.operations.faces.tags import MAX_TAGS_PER_RESOURCE
+from tests.conftest import stop_server
+from tests.operations.test_collections import ACCOUNTS, client_of, error_code, fresh_id, two_account_server
+
+
+def test_tag_list_untag_list(rekognition) -> None:
+    name = fresh_id("tags")
+    arn = rekognition.create_collection(CollectionId=name, Tags={"team": "doors"})["CollectionArn"]
+    try:
+        assert rekognition.list_tags_for_resource(ResourceArn=arn)["Tags"] == {"team": "doors"}
+        rekognition.tag_resource(ResourceArn=arn, Tags={"team": "gates", "site": "north", "empty": ""})
+        assert rekognition.list_tags_for_resource(ResourceArn=arn)["Tags"] == {
+            "team": "gates", "site": "north", "empty": ""}
+        rekognition.untag_resource(ResourceArn=arn, TagKeys=["team", "never-set"])
+        assert rekognition.list_tags_for_resource(ResourceArn=arn)["Tags"] == {"site": "north", "empty": ""}
+    finally:
+        rekognition.delete_collection(CollectionId=name)
+    # A collection created again under the same id starts without the deleted one's tags.
+    rekognition.create_collection(CollectionId=name)
+    try:
+        assert rekognition.list_tags_for_resource(ResourceArn=arn)["Tags"] == {}
+    finally:
+        rekognition.delete_collection(CollectionId=name)
+    with pytest.raises(ClientError) as caught:
+        rekognition.list_tags_for_resource(ResourceArn=arn)
+    assert error_code(caught) == "ResourceNotFoundException"
+
+
+def test_more_than_the_limit_is_refused_whole(rekognition) -> None:
+    name = fresh_id("tags")
+    arn = rekognition.create_collection(CollectionId=name)["CollectionArn"]
+    try:
+        present = {f"k{number}": "v" for number in range(MAX_TAGS_PER_RESOURCE - 1)}
+        rekognition.tag_resource(ResourceArn=arn, Tags=present)
+        with pytest.raises(ClientError) as caught:
+            rekognition.tag_resource(ResourceArn=arn, Tags={"one": "1", "two": "2"})
+        assert error_code(caught) == "ServiceQuotaExceededException"
+        assert rekognition.list_tags_for_resource(ResourceArn=arn)["Tags"] == present
+        rekognition.tag_resource(ResourceArn=arn, Tags={"k0": "replaced", "one": "1"})  # exactly the limit
+        assert len(rekognition.list_tags_for_resource(ResourceArn=arn)["Tags"]) == MAX_TAGS_PER_RESOURCE
+    finally:
+        rekognition.delete_collection(CollectionId=name)
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        f"arn:aws:rekognition:us-east-1:{DEV_ACCOUNT_ID}:collection/",
+        f"arn:aws:rekognition:eu-west-1:{DEV_ACCOUNT_ID}:collection/absent",
+        f"arn:aws:rekognition:us-east-1:{DEV_ACCOUNT_ID}:project/absent/1",
+        "arn:aws:s3:::a-bucket-of-twenty-chars",
+    ],
+)
+def test_arns_naming_no_collection_of_the_caller(rekognition, arn: str) -> None:
+    for call in (
+        lambda: rekognition.list_tags_for_resource(ResourceArn=arn),
+        lambda: rekognition.tag_resource(ResourceArn=arn, Tags={"a": "b"}),
+        lambda: rekognition.untag_resource(ResourceArn=arn, TagKeys=["a"]),
+    ):
+        with pytest.raises(ClientError) as caught:
+            call()
+        assert error_code(caught) == "ResourceNotFoundException"
+
+
+def test_aws_prefixed_keys_are_invalid(rekognition) -> None:
+    name = fresh_id("tags")
+    arn = rekognition.create_collection(CollectionId=name)["CollectionArn"]
+    try:
+        with pytest.raises(ClientError) as caught:
+            rekognition.tag_resource(ResourceArn=arn, Tags={"aws:owner": "me"})
+        assert error_code(caught) == "InvalidParameterException"
+    finally:
+        rekognition.delete_collection(CollectionId=name)
+
+
+def test_another_accounts_key_finds_no_such_resource(tmp_path: Path) -> None:
+    server = two_account_server(tmp_path)
+    try:
+        alice, bob = (client_of(server, account) for account in ACCOUNTS)
+        arn = alice.create_collection(CollectionId="staff", Tags={"owner": "alice"})["CollectionArn"]
+        bob.create_collection(CollectionId="staff")  # the same id in Bob's account does not make the ARN his
+        for call in (
+            lambda: bob.list_tags_for_resource(ResourceArn=arn),
+            lambda: bob.tag_resource(ResourceArn=arn, Tags={"owner": "bob"}),
+            lambda: bob.untag_resource(ResourceArn=arn, TagKeys=["owner"]),
+        ):
+            with pytest.raises(ClientError) as caught:
+                call()
+            assert error_code(caught) == "ResourceNotFoundException"
+        assert alice.list_tags_for_resource(ResourceArn=arn)["Tags"] == {"owner": "alice"}
+    finally:
+        stop_server(server)
