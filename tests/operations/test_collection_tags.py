@@ -100,3 +100,15 @@ def test_another_accounts_key_finds_no_such_resource(tmp_path: Path) -> None:
         assert alice.list_tags_for_resource(ResourceArn=arn)["Tags"] == {"owner": "alice"}
     finally:
         stop_server(server)
+
+
+def test_create_collection_keeps_the_same_cap(rekognition) -> None:
+    """A collection created with more tags than TagResource allows would never be taggable again: refused."""
+    too_many = {f"k{i}": "v" for i in range(MAX_TAGS_PER_RESOURCE + 1)}
+    collection_id = fresh_id("capped")
+    with pytest.raises(ClientError) as caught:
+        rekognition.create_collection(CollectionId=collection_id, Tags=too_many)
+    assert error_code(caught) == "ServiceQuotaExceededException"
+    with pytest.raises(ClientError) as missing:
+        rekognition.describe_collection(CollectionId=collection_id)
+    assert error_code(missing) == "ResourceNotFoundException"

@@ -12,13 +12,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from reko.errors import InvalidPaginationTokenException, ResourceAlreadyExistsException, ResourceNotFoundException
+from reko.errors import (
+    InvalidPaginationTokenException,
+    ResourceAlreadyExistsException,
+    ResourceNotFoundException,
+    ServiceQuotaExceededException,
+)
 from reko.operations.common.context import OperationContext
 from reko.store.collections import CollectionExistsError, CollectionNotFoundError, StoredFace
 
 # What FaceModelVersion and IndexFacesModelVersion answer: the face detector and SFace embedder Reko ships.
 # A vector is only comparable with vectors of the same version; the number goes up when the embedder changes.
 FACE_MODEL_VERSION = "reko-sface-1"
+# AWS's limit of user tags on one resource (CreateCollection's and, merged, TagResource's).
+MAX_TAGS_PER_RESOURCE = 50
 DEFAULT_PAGE_SIZE = 1000  # MaxResults when absent or 0, as Rekognition's ListCollections / ListFaces
 HTTP_OK = 200
 # NextToken kinds: a token of one listing is refused by another. A token must fit the model's 255 characters, so
@@ -84,10 +91,11 @@ def face_member(face: StoredFace) -> dict[str, Any]:
 def create_collection(request: dict[str, Any], context: OperationContext) -> dict[str, Any]:
     collection_id = request["CollectionId"]
     arn = collection_arn(context, collection_id)
+    tags = request.get("Tags") or {}
+    if len(tags) > MAX_TAGS_PER_RESOURCE:  # the same cap TagResource keeps, so such a collection stays taggable
+        raise ServiceQuotaExceededException(f"A resource can have at most {MAX_TAGS_PER_RESOURCE} tags")
     with rekognition_errors(collection_id):
-        context.store.collections.create(
-            context.caller.scope, collection_id, arn, FACE_MODEL_VERSION, request.get("Tags") or {}
-        )
+        context.store.collections.create(context.caller.scope, collection_id, arn, FACE_MODEL_VERSION, tags)
     return {"StatusCode": HTTP_OK, "CollectionArn": arn, "FaceModelVersion": FACE_MODEL_VERSION}
 
 

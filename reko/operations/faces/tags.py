@@ -10,11 +10,8 @@ from typing import Any
 
 from reko.errors import ResourceNotFoundException, ServiceQuotaExceededException
 from reko.operations.common.context import OperationContext
-from reko.operations.faces.collections import collection_arn, rekognition_errors
+from reko.operations.faces.collections import MAX_TAGS_PER_RESOURCE, collection_arn, rekognition_errors
 from reko.store.collections import TooManyTagsError
-
-# Rekognition's limit of user tags on one resource, after merging a TagResource's tags into the present ones.
-MAX_TAGS_PER_RESOURCE = 50
 
 
 def collection_of(arn: str, context: OperationContext) -> str:
