@@ -62,14 +62,7 @@ def test_more_than_the_limit_is_refused_whole(rekognition) -> None:
     ],
 )
 def test_arns_naming_no_collection_of_the_caller(rekognition, arn: str) -> None:
-    for call in (
-        lambda: rekognition.list_tags_for_resource(ResourceArn=arn),
-        lambda: rekognition.tag_resource(ResourceArn=arn, Tags={"a": "b"}),
-        lambda: rekognition.untag_resource(ResourceArn=arn, TagKeys=["a"]),
-    ):
-        with pytest.raises(ClientError) as caught:
-            call()
-        assert error_code(caught) == "ResourceNotFoundException"
+    assert_no_such_resource(rekognition, arn)
 
 
 def test_aws_prefixed_keys_are_invalid(rekognition) -> None:
@@ -89,14 +82,7 @@ def test_another_accounts_key_finds_no_such_resource(tmp_path: Path) -> None:
         alice, bob = (client_of(server, account) for account in ACCOUNTS)
         arn = alice.create_collection(CollectionId="staff", Tags={"owner": "alice"})["CollectionArn"]
         bob.create_collection(CollectionId="staff")  # the same id in Bob's account does not make the ARN his
-        for call in (
-            lambda: bob.list_tags_for_resource(ResourceArn=arn),
-            lambda: bob.tag_resource(ResourceArn=arn, Tags={"owner": "bob"}),
-            lambda: bob.untag_resource(ResourceArn=arn, TagKeys=["owner"]),
-        ):
-            with pytest.raises(ClientError) as caught:
-                call()
-            assert error_code(caught) == "ResourceNotFoundException"
+        assert_no_such_resource(bob, arn)
         assert alice.list_tags_for_resource(ResourceArn=arn)["Tags"] == {"owner": "alice"}
     finally:
         stop_server(server)
@@ -112,3 +98,15 @@ def test_create_collection_keeps_the_same_cap(rekognition) -> None:
     with pytest.raises(ClientError) as missing:
         rekognition.describe_collection(CollectionId=collection_id)
     assert error_code(missing) == "ResourceNotFoundException"
+
+
+def assert_no_such_resource(client, arn: str) -> None:
+    """All three tag operations answer ResourceNotFoundException for `arn` (and change nothing)."""
+    for call in (
+        lambda: client.list_tags_for_resource(ResourceArn=arn),
+        lambda: client.tag_resource(ResourceArn=arn, Tags={"owner": "intruder"}),
+        lambda: client.untag_resource(ResourceArn=arn, TagKeys=["owner"]),
+    ):
+        with pytest.raises(ClientError) as caught:
+            call()
+        assert error_code(caught) == "ResourceNotFoundException"

@@ -13,11 +13,12 @@ CANVAS_PX = 96
 # Where the 5 keypoints land on a CANVAS_PX square (ArcFace's 112 px template, scaled by 0.84 and
 # moved up-left so the forehead above the brows and the chin below the mouth both stay on the canvas).
 _TEMPLATE_SCALE = 0.84
-_TEMPLATE_112 = np.array(
+# ArcFace / InsightFace's 112 px template, which SFace was trained with (`embedder`).
+ARCFACE_TEMPLATE_112 = np.array(
     [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]],
     np.float32,
 )
-TEMPLATE_PX = (_TEMPLATE_112 - [56.0, 51.6]) * _TEMPLATE_SCALE + [CANVAS_PX / 2, 30.0]
+TEMPLATE_PX = (ARCFACE_TEMPLATE_112 - [56.0, 51.6]) * _TEMPLATE_SCALE + [CANVAS_PX / 2, 30.0]
 
 
 def similarity_to_canvas(keypoints: np.ndarray, canvas_px: int = CANVAS_PX) -> np.ndarray:
@@ -30,11 +31,19 @@ def similarity_to_canvas(keypoints: np.ndarray, canvas_px: int = CANVAS_PX) -> n
     Returns:
         (2, 3) float32 matrix for `cv2.warpAffine`.
     """
-    target = TEMPLATE_PX * (canvas_px / CANVAS_PX)
+    return similarity_transform(keypoints, TEMPLATE_PX * (canvas_px / CANVAS_PX), canvas_px)
+
+
+def similarity_transform(keypoints: np.ndarray, template_px: np.ndarray, canvas_px: int) -> np.ndarray:
+    """The 2x3 similarity transform taking 5 keypoints onto `template_px`, points of a `canvas_px` square.
+
+    Returns:
+        (2, 3) float32 matrix for `cv2.warpAffine`; degenerate points (all equal) are only moved to the centre.
+    """
     matrix, _ = cv2.estimateAffinePartial2D(
-        keypoints.astype(np.float32), target.astype(np.float32), method=cv2.LMEDS
+        keypoints.astype(np.float32), template_px.astype(np.float32), method=cv2.LMEDS
     )
-    if matrix is None:  # degenerate points (all equal): fall back to a plain scale about the centre
+    if matrix is None:
         centre = keypoints.mean(axis=0)
         matrix = np.array([[1.0, 0.0, canvas_px / 2 - centre[0]], [0.0, 1.0, canvas_px / 2 - centre[1]]])
     return matrix.astype(np.float32)

@@ -20,16 +20,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from reko.vision.faces.align import ARCFACE_TEMPLATE_112, similarity_transform
 from reko.vision.runtime import SMALL_MODEL_THREADS, Runtime
 
 INPUT_PX = 112
 EMBEDDING_SIZE = 128
-# Where the 5 keypoints (image-left eye, image-right eye, nose, image-left and image-right mouth corner) land
-# on the 112 px crop: the ArcFace / InsightFace template SFace was trained with.
-ARCFACE_TEMPLATE_PX = np.array(
-    [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]],
-    np.float32,
-)
 # FaceMesh (MediaPipe 468-point topology) points whose mean is each alignment point, in Reko's keypoint order: the
 # image-left eye's contour, the image-right eye's contour, the nose tip, the image-left and image-right mouth corner.
 # The eyes are the same mesh points as Rekognition's eyeLeft / eyeRight landmarks.
@@ -99,9 +94,5 @@ def alignment_points(mesh_points: np.ndarray) -> np.ndarray:
 
 def aligned_crop(rgb: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
     """(112, 112, 3) uint8 RGB: the face warped onto the ArcFace template by a similarity transform."""
-    matrix, _ = cv2.estimateAffinePartial2D(keypoints.astype(np.float32), ARCFACE_TEMPLATE_PX, method=cv2.LMEDS)
-    if matrix is None:  # degenerate keypoints: centre them, unscaled
-        centre = keypoints.mean(axis=0)
-        matrix = np.array([[1.0, 0.0, INPUT_PX / 2 - centre[0]], [0.0, 1.0, INPUT_PX / 2 - centre[1]]])
-    return cv2.warpAffine(rgb, matrix.astype(np.float32), (INPUT_PX, INPUT_PX), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT)
+    matrix = similarity_transform(keypoints, ARCFACE_TEMPLATE_112, INPUT_PX)
+    return cv2.warpAffine(rgb, matrix, (INPUT_PX, INPUT_PX), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
