@@ -44,7 +44,7 @@ def test_a_data_folder_of_the_previous_version_gains_the_collections_tables(tmp_
     before.mkdir()
     SqliteDatabase(tmp_path / "reko.sqlite3", before).close()  # what a Reko without migration 0001 left
     upgraded = SqliteDatabase(tmp_path / "reko.sqlite3")
-    assert upgraded.applied_migrations() == ["0001_collections"]
+    assert upgraded.applied_migrations()[0] == "0001_collections"
     tables = {row[0] for row in upgraded.connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"collections", "collection_tags", "faces"} <= tables
 
@@ -58,3 +58,18 @@ def test_semicolons_in_comments_and_strings_do_not_split_statements(tmp_path: Pa
     )
     database = SqliteDatabase(tmp_path / "reko.sqlite3", migrations)
     assert database.connection.execute("SELECT note FROM things").fetchone()[0] == "a;b"
+
+
+def test_the_face_counter_starts_after_the_faces_of_an_older_data_folder(tmp_path: Path) -> None:
+    older = tmp_path / "older"
+    older.mkdir()
+    shipped = Path(__file__).resolve().parents[1] / "reko" / "store" / "migrations" / "sqlite"
+    (older / "0001_collections.sql").write_text((shipped / "0001_collections.sql").read_text())
+    database = SqliteDatabase(tmp_path / "reko.sqlite3", older)
+    database.connection.execute("INSERT INTO collections VALUES ('1', 'r', 'c', 'arn', 0, 'v')")
+    database.connection.execute(
+        "INSERT INTO faces VALUES ('f', 7, '1', 'r', 'c', 'i', NULL, 0, 0, 1, 1, 99, x'00')"
+    )
+    database.close()
+    upgraded = SqliteDatabase(tmp_path / "reko.sqlite3")
+    assert upgraded.read("SELECT value FROM counters WHERE name = 'face_seq'") == [(7,)]

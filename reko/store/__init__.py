@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reko.store.collections import CollectionStore
+from reko.store.memory_search import MemoryFaceSearch
 from reko.store.objects import EndpointBuckets, FolderBuckets, ObjectReader
 from reko.store.sqlite import SqliteDatabase
 
@@ -34,7 +35,7 @@ class Store:
 
     def __init__(self, database_path: Path, buckets_dir: Path, s3_endpoint: str | None = None) -> None:
         self.database = SqliteDatabase(database_path)
-        self.collections = CollectionStore(self.database)
+        self.collections = CollectionStore(self.database, MemoryFaceSearch(self.database))
         self.objects: ObjectReader = EndpointBuckets(s3_endpoint) if s3_endpoint else FolderBuckets(buckets_dir)
 
     def close(self) -> None:

@@ -1,30 +1,27 @@
-"""Face collections in the embedded SQLite database: collections, their faces and the faces' vectors.
+"""Face collections: collections, their tags, their faces and the faces' vectors, in SQLite or PostgreSQL.
 
 Every method takes the caller's `Scope` and reads or writes only that account's rows in that region, so one
-account never sees another's collections. Each write is one transaction committed (WAL, `synchronous=FULL`)
-before the method returns: what an operation answered is on disk. Listing pages are ordered by name (collection
-id, face id) and resume after the last name of the previous page.
+account never sees another's collections. Each write is one transaction committed before the method returns: what
+an operation answered is on disk. Listing pages are ordered by name (collection id, face id) and resume after the
+last name of the previous page. The SQL here is written once for both databases (`?` placeholders, standard
+statements); what differs — connections, vector columns, how the nearest vectors are found — sits behind
+`Database` and `FaceSearch`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from reko.store.sqlite import SqliteDatabase
-
 if TYPE_CHECKING:
-    import sqlite3
-
     from reko.store import Scope
 
 EMBEDDING_SIZE = 128  # SFace's vector length
-EMBEDDING_DTYPE = np.dtype("<f4")  # stored as little-endian float32: 512 bytes a face
 
 
 class CollectionExistsError(Exception):
@@ -65,246 +62,255 @@ class NewFace:
 
 
 FACE_COLUMNS = "face_id, image_id, external_image_id, box_left, box_top, box_width, box_height, confidence"
+SCOPED = "account_id = ? AND region = ? AND collection_id = ?"
+
+
+class Database(Protocol):
+    """What the collections need of a database; `SqliteDatabase` and `PostgresDatabase` provide it."""
+
+    def transaction(self) -> AbstractContextManager[Any]:
+        """A connection whose `execute(sql, parameters)` runs in one transaction, committed when the block ends."""
+        ...
+
+    def read(self, query: str, parameters: Sequence[object] = ()) -> list[tuple]: ...
+
+    def embedding_value(self, vector: np.ndarray) -> object: ...
+
+    def embedding_vectors(self, values: Sequence[object], size: int) -> np.ndarray: ...
+
+
+class FaceSearch(Protocol):
+    """Finds the faces of a collection whose vectors are nearest a query, by `seq`.
+
+    The embedded backend keeps the vectors in memory (exact below a size, an ANN index above); PostgreSQL searches
+    with pgvector. The store tells it about writes: `prepare`/`discard` inside the transaction that creates or
+    deletes a collection (for per-collection database indexes), `faces_added`/`faces_removed` after a commit.
+    """
+
+    def nearest(self, scope: Scope, collection_id: str, query: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """Up to `count` (seqs, cosines), most similar first."""
+        ...
+
+    def prepare(self, connection: Any, scope: Scope, collection_id: str) -> None: ...
+
+    def discard(self, connection: Any, scope: Scope, collection_id: str) -> None: ...
+
+    def faces_added(self, scope: Scope, collection_id: str, seqs: Sequence[int], vectors: np.ndarray) -> None: ...
+
+    def faces_removed(self, scope: Scope, collection_id: str, seqs: Sequence[int]) -> None: ...
 
 
 class CollectionStore:
-    """Typed reads and writes of collections and faces over the shared `SqliteDatabase`."""
+    """Typed reads and writes of collections and faces over a `Database`, searched through a `FaceSearch`."""
 
-    def __init__(self, database: SqliteDatabase) -> None:
+    def __init__(self, database: Database, search: FaceSearch) -> None:
         self.database = database
-        # Searches read every vector of a collection; rebuilding them from rows costs ~0.1 s per 10k faces, so
-        # they are kept per collection until a write of this process or a commit of another connection to the
-        # same file (`PRAGMA data_version` moves) makes them stale. About 0.5 kB a face stays in memory.
-        self._vector_cache: dict[tuple[Scope, str], tuple[list[StoredFace], np.ndarray]] = {}
-        self._cache_data_version: int | None = None
-
-    @contextmanager
-    def _transaction(self, on_commit: Callable[[], None] | None = None) -> Iterator[sqlite3.Connection]:
-        """One write transaction, committed when the block ends, rolled back if it raises.
-
-        After the commit, still under the lock, `on_commit` brings the cached vectors up to date; without it
-        they are all dropped.
-        """
-        with self.database.lock:
-            connection = self.database.connection
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield connection
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
-            if on_commit is None:
-                self._vector_cache.clear()
-            else:
-                on_commit()
-
-    def _rows(self, query: str, parameters: Sequence[object]) -> list[tuple]:
-        with self.database.lock:
-            return self.database.connection.execute(query, parameters).fetchall()
+        self.search_index = search
 
     def create(
         self, scope: Scope, collection_id: str, arn: str, face_model_version: str, tags: dict[str, str]
     ) -> Collection:
         created = Collection(collection_id, arn, time.time(), face_model_version)
-        with self._transaction() as connection:
+        with self.database.transaction() as connection:
             if _collection_row(connection, scope, collection_id) is not None:
                 raise CollectionExistsError(collection_id)
             connection.execute(
-                "INSERT INTO collections VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO collections (account_id, region, collection_id, arn, created_at_s, face_model_version) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 (scope.account_id, scope.region, collection_id, arn, created.created_at_s, face_model_version),
             )
-            connection.executemany(
-                "INSERT INTO collection_tags VALUES (?, ?, ?, ?, ?)",
-                [(scope.account_id, scope.region, collection_id, key, value) for key, value in tags.items()],
-            )
+            for key, value in tags.items():
+                connection.execute(
+                    "INSERT INTO collection_tags VALUES (?, ?, ?, ?, ?)",
+                    (scope.account_id, scope.region, collection_id, key, value),
+                )
+            self.search_index.prepare(connection, scope, collection_id)
         return created
 
     def delete(self, scope: Scope, collection_id: str) -> None:
         """Delete a collection with its faces and tags (foreign keys cascade)."""
-        with self._transaction() as connection:
+        with self.database.transaction() as connection:
             deleted = connection.execute(
-                "DELETE FROM collections WHERE account_id = ? AND region = ? AND collection_id = ?",
-                (scope.account_id, scope.region, collection_id),
+                f"DELETE FROM collections WHERE {SCOPED}", (scope.account_id, scope.region, collection_id)
             ).rowcount
             if deleted == 0:
                 raise CollectionNotFoundError(collection_id)
+            self.search_index.discard(connection, scope, collection_id)
 
     def describe(self, scope: Scope, collection_id: str) -> tuple[Collection, int]:
         """The collection and how many faces it holds."""
-        with self.database.lock:
-            row = _collection_row(self.database.connection, scope, collection_id)
-            if row is None:
-                raise CollectionNotFoundError(collection_id)
-            (count,) = self.database.connection.execute(
-                "SELECT COUNT(*) FROM faces WHERE account_id = ? AND region = ? AND collection_id = ?",
-                (scope.account_id, scope.region, collection_id),
-            ).fetchone()
-        return Collection(*row), int(count)
+        collection = self.require(scope, collection_id)
+        [(count,)] = self.database.read(
+            f"SELECT COUNT(*) FROM faces WHERE {SCOPED}", (scope.account_id, scope.region, collection_id)
+        )
+        return collection, int(count)
 
     def list_collections(self, scope: Scope, after: str | None, limit: int) -> list[Collection]:
         """Up to `limit` collections whose ids sort after `after`, in id order."""
-        rows = self._rows(
+        rows = self.database.read(
             "SELECT collection_id, arn, created_at_s, face_model_version FROM collections "
             "WHERE account_id = ? AND region = ? AND collection_id > ? ORDER BY collection_id LIMIT ?",
             (scope.account_id, scope.region, after or "", limit),
         )
-        return [Collection(*row) for row in rows]
+        return [_collection(row) for row in rows]
 
     def require(self, scope: Scope, collection_id: str) -> Collection:
-        with self.database.lock:
-            row = _collection_row(self.database.connection, scope, collection_id)
-        if row is None:
+        rows = self.database.read(
+            f"SELECT {COLLECTION_COLUMNS} FROM collections WHERE {SCOPED}",
+            (scope.account_id, scope.region, collection_id),
+        )
+        if not rows:
             raise CollectionNotFoundError(collection_id)
-        return Collection(*row)
+        return _collection(rows[0])
 
     def add_faces(self, scope: Scope, collection_id: str, faces: Sequence[NewFace]) -> None:
         """All faces of one IndexFaces call in one transaction: all of them are stored, or none."""
-        with self._transaction(lambda: self._append_cached(scope, collection_id, faces)) as connection:
+        if not faces:
+            self.require(scope, collection_id)
+            return
+        with self.database.transaction() as connection:
             if _collection_row(connection, scope, collection_id) is None:
                 raise CollectionNotFoundError(collection_id)
-            (last,) = connection.execute("SELECT COALESCE(MAX(seq), 0) FROM faces").fetchone()
-            connection.executemany(
-                f"INSERT INTO faces (seq, account_id, region, collection_id, embedding, {FACE_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (last + number, scope.account_id, scope.region, collection_id, _blob(new.embedding),
-                     *_face_values(new.face))
-                    for number, new in enumerate(faces, start=1)
-                ],
-            )
-
-    def _append_cached(self, scope: Scope, collection_id: str, faces: Sequence[NewFace]) -> None:
-        """New faces join the collection's cached vectors (in `seq` order, as a reload would give them)."""
-        cached = self._vector_cache.get((scope, collection_id))
-        if cached is None or not faces:
-            return
-        stored, matrix = cached
-        added = np.stack([np.asarray(new.embedding, np.float32).reshape(-1) for new in faces])
-        self._vector_cache[(scope, collection_id)] = (
-            [*stored, *(new.face for new in faces)], np.vstack([matrix, added])
-        )
+            [(last,)] = connection.execute(
+                "UPDATE counters SET value = value + ? WHERE name = 'face_seq' RETURNING value", (len(faces),)
+            ).fetchall()
+            seqs = list(range(int(last) - len(faces) + 1, int(last) + 1))
+            for seq, new in zip(seqs, faces, strict=True):
+                connection.execute(
+                    f"INSERT INTO faces (seq, account_id, region, collection_id, embedding, {FACE_COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (seq, scope.account_id, scope.region, collection_id,
+                     self.database.embedding_value(_checked_vector(new.embedding)), *_face_values(new.face)),
+                )
+        vectors = np.stack([_checked_vector(new.embedding) for new in faces])
+        self.search_index.faces_added(scope, collection_id, seqs, vectors)
 
     def list_faces(
         self, scope: Scope, collection_id: str, after: str | None, limit: int, face_ids: Sequence[str] = ()
     ) -> list[StoredFace]:
         """Up to `limit` faces whose ids sort after `after`, in id order; only `face_ids` when given."""
         self.require(scope, collection_id)
-        query = (
-            f"SELECT {FACE_COLUMNS} FROM faces WHERE account_id = ? AND region = ? AND collection_id = ? "
-            "AND face_id > ?"
-        )
+        query = f"SELECT {FACE_COLUMNS} FROM faces WHERE {SCOPED} AND face_id > ?"
         parameters: list[object] = [scope.account_id, scope.region, collection_id, after or ""]
         if face_ids:
             query += f" AND face_id IN ({', '.join('?' * len(face_ids))})"
             parameters.extend(face_ids)
-        rows = self._rows(query + " ORDER BY face_id LIMIT ?", [*parameters, limit])
+        rows = self.database.read(query + " ORDER BY face_id LIMIT ?", [*parameters, limit])
         return [_stored_face(row) for row in rows]
 
     def delete_faces(self, scope: Scope, collection_id: str, face_ids: Sequence[str]) -> list[str]:
         """Delete the faces of `face_ids` that the collection holds; returns those deleted, in request order."""
         deleted: list[str] = []
-        with self._transaction() as connection:
+        seqs: list[int] = []
+        with self.database.transaction() as connection:
             if _collection_row(connection, scope, collection_id) is None:
                 raise CollectionNotFoundError(collection_id)
             for face_id in dict.fromkeys(face_ids):
                 gone = connection.execute(
-                    "DELETE FROM faces WHERE account_id = ? AND region = ? AND collection_id = ? AND face_id = ?",
+                    f"DELETE FROM faces WHERE {SCOPED} AND face_id = ? RETURNING seq",
                     (scope.account_id, scope.region, collection_id, face_id),
-                ).rowcount
+                ).fetchall()
                 if gone:
                     deleted.append(face_id)
+                    seqs.append(int(gone[0][0]))
+        self.search_index.faces_removed(scope, collection_id, seqs)
         return deleted
+
+    def search(
+        self, scope: Scope, collection_id: str, query: np.ndarray, count: int, exclude_face_id: str | None = None
+    ) -> list[tuple[StoredFace, float]]:
+        """The `count` faces of the collection nearest `query`, with their cosine similarity, most similar first.
+
+        Hits are read back from the table, so a face deleted after the search index saw it never comes back.
+        """
+        self.require(scope, collection_id)
+        wanted = count + (1 if exclude_face_id is not None else 0)
+        seqs, cosines = self.search_index.nearest(scope, collection_id, _checked_vector(query), wanted)
+        if len(seqs) == 0:
+            return []
+        rows = self.database.read(
+            f"SELECT seq, {FACE_COLUMNS} FROM faces WHERE {SCOPED} AND seq IN ({', '.join('?' * len(seqs))})",
+            [scope.account_id, scope.region, collection_id, *(int(seq) for seq in seqs)],
+        )
+        by_seq = {int(row[0]): _stored_face(row[1:]) for row in rows}
+        found = [
+            (by_seq[int(seq)], float(cosine))
+            for seq, cosine in zip(seqs, cosines, strict=True)
+            if int(seq) in by_seq and by_seq[int(seq)].face_id != exclude_face_id
+        ]
+        return found[:count]
+
+    def face_vector(self, scope: Scope, collection_id: str, face_id: str) -> np.ndarray | None:
+        """The vector of one face of the collection, or None when the collection has no such face."""
+        self.require(scope, collection_id)
+        rows = self.database.read(
+            f"SELECT embedding FROM faces WHERE {SCOPED} AND face_id = ?",
+            (scope.account_id, scope.region, collection_id, face_id),
+        )
+        return self.database.embedding_vectors([rows[0][0]], EMBEDDING_SIZE)[0] if rows else None
 
     def tag(self, scope: Scope, collection_id: str, tags: dict[str, str], max_tags: int) -> None:
         """Add `tags` to the collection, replacing the values of keys it has; refused whole if over `max_tags`."""
-        with self._transaction(lambda: None) as connection:
+        with self.database.transaction() as connection:
             if _collection_row(connection, scope, collection_id) is None:
                 raise CollectionNotFoundError(collection_id)
-            connection.executemany(
-                "INSERT OR REPLACE INTO collection_tags VALUES (?, ?, ?, ?, ?)",
-                [(scope.account_id, scope.region, collection_id, key, value) for key, value in tags.items()],
-            )
-            (count,) = connection.execute(
-                "SELECT COUNT(*) FROM collection_tags WHERE account_id = ? AND region = ? AND collection_id = ?",
-                (scope.account_id, scope.region, collection_id),
-            ).fetchone()
+            for key, value in tags.items():
+                connection.execute(
+                    "INSERT INTO collection_tags VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (account_id, region, collection_id, tag_key) "
+                    "DO UPDATE SET tag_value = excluded.tag_value",
+                    (scope.account_id, scope.region, collection_id, key, value),
+                )
+            [(count,)] = connection.execute(
+                f"SELECT COUNT(*) FROM collection_tags WHERE {SCOPED}", (scope.account_id, scope.region, collection_id)
+            ).fetchall()
             if count > max_tags:
                 raise TooManyTagsError(collection_id)
 
     def untag(self, scope: Scope, collection_id: str, keys: Sequence[str]) -> None:
         """Remove the tags of `keys` from the collection; keys it does not have are ignored."""
-        with self._transaction(lambda: None) as connection:
+        with self.database.transaction() as connection:
             if _collection_row(connection, scope, collection_id) is None:
                 raise CollectionNotFoundError(collection_id)
-            connection.executemany(
-                "DELETE FROM collection_tags "
-                "WHERE account_id = ? AND region = ? AND collection_id = ? AND tag_key = ?",
-                [(scope.account_id, scope.region, collection_id, key) for key in keys],
-            )
+            for key in keys:
+                connection.execute(
+                    f"DELETE FROM collection_tags WHERE {SCOPED} AND tag_key = ?",
+                    (scope.account_id, scope.region, collection_id, key),
+                )
 
     def tags(self, scope: Scope, collection_id: str) -> dict[str, str]:
         """The collection's tags, in key order."""
-        with self.database.lock:
-            connection = self.database.connection
-            if _collection_row(connection, scope, collection_id) is None:
-                raise CollectionNotFoundError(collection_id)
-            rows = connection.execute(
-                "SELECT tag_key, tag_value FROM collection_tags "
-                "WHERE account_id = ? AND region = ? AND collection_id = ? ORDER BY tag_key",
-                (scope.account_id, scope.region, collection_id),
-            ).fetchall()
+        self.require(scope, collection_id)
+        rows = self.database.read(
+            f"SELECT tag_key, tag_value FROM collection_tags WHERE {SCOPED} ORDER BY tag_key",
+            (scope.account_id, scope.region, collection_id),
+        )
         return {str(key): str(value) for key, value in rows}
 
-    def vectors(self, scope: Scope, collection_id: str) -> tuple[list[StoredFace], np.ndarray]:
-        """Every face of the collection and its vectors as one (n, 128) float32 matrix, for exact search.
 
-        The same objects come back until the collection changes: callers must not modify them.
-        """
-        self.require(scope, collection_id)
-        key = (scope, collection_id)
-        with self.database.lock:
-            (data_version,) = self.database.connection.execute("PRAGMA data_version").fetchone()
-            if data_version != self._cache_data_version:
-                self._vector_cache.clear()
-                self._cache_data_version = data_version
-            cached = self._vector_cache.get(key)
-            if cached is not None:
-                return cached
-            rows = self.database.connection.execute(
-                f"SELECT {FACE_COLUMNS}, embedding FROM faces "
-                "WHERE account_id = ? AND region = ? AND collection_id = ? ORDER BY seq",
-                (scope.account_id, scope.region, collection_id),
-            ).fetchall()
-            matrix = np.frombuffer(b"".join(row[-1] for row in rows), EMBEDDING_DTYPE).reshape(-1, EMBEDDING_SIZE)
-            loaded = ([_stored_face(row[:-1]) for row in rows], matrix.astype(np.float32))
-            self._vector_cache[key] = loaded
-            return loaded
-
-    def face_vector(self, scope: Scope, collection_id: str, face_id: str) -> np.ndarray | None:
-        """The vector of one face of the collection, or None when the collection has no such face."""
-        self.require(scope, collection_id)
-        rows = self._rows(
-            "SELECT embedding FROM faces WHERE account_id = ? AND region = ? AND collection_id = ? AND face_id = ?",
-            (scope.account_id, scope.region, collection_id, face_id),
-        )
-        return np.frombuffer(rows[0][0], EMBEDDING_DTYPE).astype(np.float32) if rows else None
+COLLECTION_COLUMNS = "collection_id, arn, created_at_s, face_model_version"
 
 
-def _collection_row(connection: sqlite3.Connection, scope: Scope, collection_id: str) -> tuple | None:
-    row: tuple | None = connection.execute(
-        "SELECT collection_id, arn, created_at_s, face_model_version FROM collections "
-        "WHERE account_id = ? AND region = ? AND collection_id = ?",
+def _collection_row(connection: Any, scope: Scope, collection_id: str) -> tuple | None:
+    """The collection's row read inside a write transaction (FOR UPDATE would be PostgreSQL only: the writes
+    that follow take the row locks they need)."""
+    rows = connection.execute(
+        f"SELECT {COLLECTION_COLUMNS} FROM collections WHERE {SCOPED}",
         (scope.account_id, scope.region, collection_id),
-    ).fetchone()
-    return row
+    ).fetchall()
+    return tuple(rows[0]) if rows else None
 
 
-def _blob(embedding: np.ndarray) -> bytes:
-    vector = np.asarray(embedding, EMBEDDING_DTYPE).reshape(-1)
+def _collection(row: Sequence[object]) -> Collection:
+    collection_id, arn, created_at_s, face_model_version = row
+    return Collection(str(collection_id), str(arn), float(created_at_s), str(face_model_version))  # type: ignore[arg-type]
+
+
+def _checked_vector(embedding: np.ndarray) -> np.ndarray:
+    vector = np.asarray(embedding, np.float32).reshape(-1)
     if vector.shape != (EMBEDDING_SIZE,):
         raise ValueError(f"a face vector has {EMBEDDING_SIZE} values, got {vector.shape}")
-    return vector.tobytes()
+    return vector
 
 
 def _face_values(face: StoredFace) -> tuple[object, ...]:

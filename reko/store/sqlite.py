@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+import numpy as np
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations" / "sqlite"
+EMBEDDING_DTYPE = np.dtype("<f4")  # vectors are stored as little-endian float32 blobs
 
 
 class SqliteDatabase:
@@ -52,6 +57,44 @@ class SqliteDatabase:
                     raise
                 applied_now.append(name)
         return applied_now
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, committed when the block ends, rolled back if it raises.
+
+        `BEGIN IMMEDIATE` takes the write lock at once, so a read-then-write inside the block sees no other
+        writer's changes in between.
+        """
+        with self.lock:
+            self.connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.connection
+            except BaseException:
+                self.connection.execute("ROLLBACK")
+                raise
+            self.connection.execute("COMMIT")
+
+    def read(self, query: str, parameters: Sequence[object] = ()) -> list[tuple]:
+        """The rows of one query, outside any write transaction."""
+        with self.lock:
+            return self.connection.execute(query, parameters).fetchall()
+
+    def data_version(self) -> int:
+        """A number that moves when another connection commits to the file (`PRAGMA data_version`)."""
+        with self.lock:
+            (version,) = self.connection.execute("PRAGMA data_version").fetchone()
+        return int(version)
+
+    @staticmethod
+    def embedding_value(vector: np.ndarray) -> bytes:
+        """A face vector as the database stores it."""
+        return np.ascontiguousarray(vector, EMBEDDING_DTYPE).tobytes()
+
+    @staticmethod
+    def embedding_vectors(values: Sequence[object], size: int) -> np.ndarray:
+        """Stored vectors back as one (n, size) float32 matrix."""
+        joined = b"".join(bytes(value) for value in values)  # type: ignore[call-overload]
+        return np.frombuffer(joined, EMBEDDING_DTYPE).reshape(-1, size).astype(np.float32)
 
     def applied_migrations(self) -> list[str]:
         with self.lock:

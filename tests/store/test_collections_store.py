@@ -16,6 +16,7 @@ from reko.store.collections import (
     NewFace,
     StoredFace,
 )
+from reko.store.memory_search import MemoryFaceSearch
 from reko.store.sqlite import SqliteDatabase
 
 ALICE = Scope("111111111111", "us-east-1")
@@ -29,7 +30,12 @@ def new_face(seed: int, external: str | None = None) -> NewFace:
 
 
 def open_store(path: Path) -> CollectionStore:
-    return CollectionStore(SqliteDatabase(path / "reko.sqlite3"))
+    database = SqliteDatabase(path / "reko.sqlite3")
+    return CollectionStore(database, MemoryFaceSearch(database))
+
+
+def found_ids(store: CollectionStore, query: NewFace, count: int = 10) -> list[str]:
+    return [face.face_id for face, _ in store.search(ALICE, "staff", query.embedding, count)]
 
 
 def test_collections_are_scoped_and_paginated(tmp_path: Path) -> None:
@@ -54,12 +60,14 @@ def test_faces_round_trip_survive_reopen_and_cascade(tmp_path: Path) -> None:
     faces = [new_face(seed, f"img{seed}") for seed in range(3)]
     store.add_faces(ALICE, "staff", faces)
     with pytest.raises(CollectionNotFoundError):
-        store.vectors(BOB, "staff")
+        store.search(BOB, "staff", faces[0].embedding, 10)
     store.database.close()
     reopened = open_store(tmp_path)
-    stored, matrix = reopened.vectors(ALICE, "staff")
-    assert [face.face_id for face in stored] == [new.face.face_id for new in faces]
-    assert np.array_equal(matrix, np.stack([new.embedding for new in faces]))
+    for new in faces:
+        [(nearest, cosine)] = reopened.search(ALICE, "staff", new.embedding, 1)
+        assert nearest == new.face and cosine == pytest.approx(1.0, abs=1e-5)
+    vector = reopened.face_vector(ALICE, "staff", faces[1].face.face_id)
+    assert vector is not None and np.array_equal(vector, faces[1].embedding)
     assert reopened.describe(ALICE, "staff")[1] == 3
     gone = reopened.delete_faces(ALICE, "staff", [faces[0].face.face_id, "not-a-face"])
     assert gone == [faces[0].face.face_id]
@@ -70,26 +78,36 @@ def test_faces_round_trip_survive_reopen_and_cascade(tmp_path: Path) -> None:
     assert count == 0
 
 
-def test_cached_vectors_follow_writes_of_this_and_other_connections(tmp_path: Path) -> None:
+def test_search_follows_writes_of_this_and_other_connections(tmp_path: Path) -> None:
     store = open_store(tmp_path)
     store.create(ALICE, "staff", "arn:staff", "v1", {})
-    first = new_face(1)
+    first, second, third = new_face(1), new_face(2), new_face(3)
     store.add_faces(ALICE, "staff", [first])
-    assert [face.face_id for face in store.vectors(ALICE, "staff")[0]] == [first.face.face_id]
-    assert store.vectors(ALICE, "staff") is store.vectors(ALICE, "staff")  # unchanged: served from memory
-    cached = store.vectors(ALICE, "staff")
-    third = new_face(3)
-    store.add_faces(ALICE, "staff", [third])  # joins the cached vectors: equal to a reload
-    appended = store.vectors(ALICE, "staff")
-    assert appended is not cached and [face.face_id for face in appended[0]] == [first.face.face_id, third.face.face_id]
-    assert np.array_equal(appended[1], open_store(tmp_path).vectors(ALICE, "staff")[1])
+    assert found_ids(store, first) == [first.face.face_id]
+    store.add_faces(ALICE, "staff", [third])  # joins the loaded vectors
+    assert found_ids(store, third) == [third.face.face_id, first.face.face_id]
+    assert found_ids(store, third, 1) == [third.face.face_id]
     store.delete_faces(ALICE, "staff", [third.face.face_id])
     other = open_store(tmp_path)  # a second process on the same data folder
-    second = new_face(2)
     other.add_faces(ALICE, "staff", [second])
-    assert len(store.vectors(ALICE, "staff")[0]) == 2
+    assert found_ids(store, second) == [second.face.face_id, first.face.face_id]
     store.delete_faces(ALICE, "staff", [first.face.face_id])
-    faces, matrix = store.vectors(ALICE, "staff")
-    assert [face.face_id for face in faces] == [second.face.face_id] and matrix.shape == (1, 128)
+    assert found_ids(store, first) == [second.face.face_id]
     other.delete_faces(ALICE, "staff", [second.face.face_id])
-    assert store.vectors(ALICE, "staff")[0] == []
+    assert found_ids(store, second) == []
+
+
+def test_search_leaves_out_the_searched_face_and_numbers_are_never_reused(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    store.create(ALICE, "staff", "arn:staff", "v1", {})
+    first, second = new_face(1), new_face(2)
+    store.add_faces(ALICE, "staff", [first, second])
+    assert [face.face_id for face, _ in store.search(ALICE, "staff", first.embedding, 1, first.face.face_id)] == [
+        second.face.face_id
+    ]
+    store.delete_faces(ALICE, "staff", [second.face.face_id])  # the highest number goes
+    replacement = new_face(3)
+    store.add_faces(ALICE, "staff", [replacement])
+    seqs = [row[0] for row in store.database.read("SELECT seq FROM faces ORDER BY seq")]
+    assert seqs == [1, 3]  # 2 is not given to the replacement
+    assert found_ids(store, replacement, 1) == [replacement.face.face_id]

@@ -1,10 +1,7 @@
-"""SearchFacesByImage and SearchFaces: exact search of a collection's vectors with CompareFaces' Similarity.
+"""SearchFacesByImage and SearchFaces: the collection's nearest faces, scored with CompareFaces' Similarity.
 
-The search is a NumPy matrix-vector product over every face of the collection (exact: nothing is missed), on the
-vectors the store keeps in memory until the collection changes (2026-11-30, 2 busy cores, random unit vectors:
-~1 ms at 10k faces, ~14 ms at 100k; IndexFaces appends to them, while the first search after a DeleteFaces or
-another process's write reloads them: ~0.08 s at 10k, ~1.2 s at 100k). An ANN index for larger collections is
-issue 7's next step.
+The store finds the nearest vectors (see `reko/store/memory_search.py` and the PostgreSQL backend); here are
+Rekognition's rules: which face of the image is searched, the threshold, how many matches, their order.
 """
 
 from __future__ import annotations
@@ -46,11 +43,11 @@ def search_faces_by_image(request: dict[str, Any], context: OperationContext) ->
     searched = usable[0]
     assert searched.embedding is not None
     with rekognition_errors(collection_id):
-        faces, vectors = context.store.collections.vectors(scope, collection_id)
+        nearest = context.store.collections.search(scope, collection_id, searched.embedding, max_matches(request))
     return {
         "SearchedFaceBoundingBox": xyxy_to_ratio_box(searched.box, image.width, image.height),
         "SearchedFaceConfidence": details.percent(searched.score),
-        "FaceMatches": face_matches(faces, vectors, searched.embedding, request),
+        "FaceMatches": face_matches(nearest, request),
         "FaceModelVersion": FACE_MODEL_VERSION,
     }
 
@@ -64,27 +61,26 @@ def search_faces(request: dict[str, Any], context: OperationContext) -> dict[str
         query = context.store.collections.face_vector(scope, collection_id, face_id)
         if query is None:
             raise InvalidParameterException(f"faceId {face_id} was not found in the collection")
-        faces, vectors = context.store.collections.vectors(scope, collection_id)
-    keep = [index for index, face in enumerate(faces) if face.face_id != face_id]
+        nearest = context.store.collections.search(scope, collection_id, query, max_matches(request), face_id)
     return {
         "SearchedFaceId": face_id,
-        "FaceMatches": face_matches([faces[index] for index in keep], vectors[keep], query, request),
+        "FaceMatches": face_matches(nearest, request),
         "FaceModelVersion": FACE_MODEL_VERSION,
     }
 
 
-def face_matches(
-    faces: list[StoredFace], vectors: np.ndarray, query: np.ndarray, request: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """`FaceMatches`: faces at or over `FaceMatchThreshold`, the `MaxFaces` most similar, most similar first."""
+def max_matches(request: dict[str, Any]) -> int:
+    return int(request.get("MaxFaces") or DEFAULT_MAX_MATCHES)
+
+
+def face_matches(nearest: list[tuple[StoredFace, float]], request: dict[str, Any]) -> list[dict[str, Any]]:
+    """`FaceMatches`: the nearest faces at or over `FaceMatchThreshold`, most similar first."""
     threshold = float(request.get("FaceMatchThreshold", DEFAULT_FACE_MATCH_THRESHOLD))
-    max_matches = int(request.get("MaxFaces") or DEFAULT_MAX_MATCHES)
-    if not faces:
+    if not nearest:
         return []
-    similarity = similarity_percents(vectors @ np.asarray(query, np.float32))
-    order = np.argsort(-similarity, kind="stable")[:max_matches]
+    similarity = similarity_percents(np.array([cosine for _, cosine in nearest], np.float32))
     return [
-        {"Similarity": float(similarity[index]), "Face": face_member(faces[index])}
-        for index in order
-        if similarity[index] >= threshold
+        {"Similarity": float(percent), "Face": face_member(face)}
+        for (face, _), percent in zip(nearest, similarity, strict=True)
+        if percent >= threshold
     ]
