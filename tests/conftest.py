@@ -192,3 +192,21 @@ def make_client(url: str, key_id: str = DEV_ACCESS_KEY_ID, secret: str = DEV_SEC
 @pytest.fixture(scope="session")
 def rekognition(server: RunningServer):
     return make_client(server.url)
+
+
+# The databases a server can keep its state in; every test of stored state (collections, faces, users) runs on each.
+STORE_BACKENDS = ["sqlite"]
+
+
+@pytest.fixture(scope="session", params=STORE_BACKENDS)
+def store_server(request: pytest.FixtureRequest) -> RunningServer:
+    """A running server whose state lives in the backend of the test's parameter (the embedded SQLite one is the
+    shared `server`)."""
+    running: RunningServer = request.getfixturevalue("server")
+    return running
+
+
+@pytest.fixture(scope="session")
+def store_client(store_server: RunningServer):
+    """A boto3 client of `store_server`."""
+    return make_client(store_server.url)

@@ -13,43 +13,43 @@ from tests.conftest import stop_server
 from tests.operations.test_collections import ACCOUNTS, client_of, error_code, fresh_id, two_account_server
 
 
-def test_tag_list_untag_list(rekognition) -> None:
+def test_tag_list_untag_list(store_client) -> None:
     name = fresh_id("tags")
-    arn = rekognition.create_collection(CollectionId=name, Tags={"team": "doors"})["CollectionArn"]
+    arn = store_client.create_collection(CollectionId=name, Tags={"team": "doors"})["CollectionArn"]
     try:
-        assert rekognition.list_tags_for_resource(ResourceArn=arn)["Tags"] == {"team": "doors"}
-        rekognition.tag_resource(ResourceArn=arn, Tags={"team": "gates", "site": "north", "empty": ""})
-        assert rekognition.list_tags_for_resource(ResourceArn=arn)["Tags"] == {
+        assert store_client.list_tags_for_resource(ResourceArn=arn)["Tags"] == {"team": "doors"}
+        store_client.tag_resource(ResourceArn=arn, Tags={"team": "gates", "site": "north", "empty": ""})
+        assert store_client.list_tags_for_resource(ResourceArn=arn)["Tags"] == {
             "team": "gates", "site": "north", "empty": ""}
-        rekognition.untag_resource(ResourceArn=arn, TagKeys=["team", "never-set"])
-        assert rekognition.list_tags_for_resource(ResourceArn=arn)["Tags"] == {"site": "north", "empty": ""}
+        store_client.untag_resource(ResourceArn=arn, TagKeys=["team", "never-set"])
+        assert store_client.list_tags_for_resource(ResourceArn=arn)["Tags"] == {"site": "north", "empty": ""}
     finally:
-        rekognition.delete_collection(CollectionId=name)
+        store_client.delete_collection(CollectionId=name)
     # A collection created again under the same id starts without the deleted one's tags.
-    rekognition.create_collection(CollectionId=name)
+    store_client.create_collection(CollectionId=name)
     try:
-        assert rekognition.list_tags_for_resource(ResourceArn=arn)["Tags"] == {}
+        assert store_client.list_tags_for_resource(ResourceArn=arn)["Tags"] == {}
     finally:
-        rekognition.delete_collection(CollectionId=name)
+        store_client.delete_collection(CollectionId=name)
     with pytest.raises(ClientError) as caught:
-        rekognition.list_tags_for_resource(ResourceArn=arn)
+        store_client.list_tags_for_resource(ResourceArn=arn)
     assert error_code(caught) == "ResourceNotFoundException"
 
 
-def test_more_than_the_limit_is_refused_whole(rekognition) -> None:
+def test_more_than_the_limit_is_refused_whole(store_client) -> None:
     name = fresh_id("tags")
-    arn = rekognition.create_collection(CollectionId=name)["CollectionArn"]
+    arn = store_client.create_collection(CollectionId=name)["CollectionArn"]
     try:
         present = {f"k{number}": "v" for number in range(MAX_TAGS_PER_RESOURCE - 1)}
-        rekognition.tag_resource(ResourceArn=arn, Tags=present)
+        store_client.tag_resource(ResourceArn=arn, Tags=present)
         with pytest.raises(ClientError) as caught:
-            rekognition.tag_resource(ResourceArn=arn, Tags={"one": "1", "two": "2"})
+            store_client.tag_resource(ResourceArn=arn, Tags={"one": "1", "two": "2"})
         assert error_code(caught) == "ServiceQuotaExceededException"
-        assert rekognition.list_tags_for_resource(ResourceArn=arn)["Tags"] == present
-        rekognition.tag_resource(ResourceArn=arn, Tags={"k0": "replaced", "one": "1"})  # exactly the limit
-        assert len(rekognition.list_tags_for_resource(ResourceArn=arn)["Tags"]) == MAX_TAGS_PER_RESOURCE
+        assert store_client.list_tags_for_resource(ResourceArn=arn)["Tags"] == present
+        store_client.tag_resource(ResourceArn=arn, Tags={"k0": "replaced", "one": "1"})  # exactly the limit
+        assert len(store_client.list_tags_for_resource(ResourceArn=arn)["Tags"]) == MAX_TAGS_PER_RESOURCE
     finally:
-        rekognition.delete_collection(CollectionId=name)
+        store_client.delete_collection(CollectionId=name)
 
 
 @pytest.mark.parametrize(
@@ -61,19 +61,19 @@ def test_more_than_the_limit_is_refused_whole(rekognition) -> None:
         "arn:aws:s3:::a-bucket-of-twenty-chars",
     ],
 )
-def test_arns_naming_no_collection_of_the_caller(rekognition, arn: str) -> None:
-    assert_no_such_resource(rekognition, arn)
+def test_arns_naming_no_collection_of_the_caller(store_client, arn: str) -> None:
+    assert_no_such_resource(store_client, arn)
 
 
-def test_aws_prefixed_keys_are_invalid(rekognition) -> None:
+def test_aws_prefixed_keys_are_invalid(store_client) -> None:
     name = fresh_id("tags")
-    arn = rekognition.create_collection(CollectionId=name)["CollectionArn"]
+    arn = store_client.create_collection(CollectionId=name)["CollectionArn"]
     try:
         with pytest.raises(ClientError) as caught:
-            rekognition.tag_resource(ResourceArn=arn, Tags={"aws:owner": "me"})
+            store_client.tag_resource(ResourceArn=arn, Tags={"aws:owner": "me"})
         assert error_code(caught) == "InvalidParameterException"
     finally:
-        rekognition.delete_collection(CollectionId=name)
+        store_client.delete_collection(CollectionId=name)
 
 
 def test_another_accounts_key_finds_no_such_resource(tmp_path: Path) -> None:
@@ -88,15 +88,15 @@ def test_another_accounts_key_finds_no_such_resource(tmp_path: Path) -> None:
         stop_server(server)
 
 
-def test_create_collection_keeps_the_same_cap(rekognition) -> None:
+def test_create_collection_keeps_the_same_cap(store_client) -> None:
     """A collection created with more tags than TagResource allows would never be taggable again: refused."""
     too_many = {f"k{i}": "v" for i in range(MAX_TAGS_PER_RESOURCE + 1)}
     collection_id = fresh_id("capped")
     with pytest.raises(ClientError) as caught:
-        rekognition.create_collection(CollectionId=collection_id, Tags=too_many)
+        store_client.create_collection(CollectionId=collection_id, Tags=too_many)
     assert error_code(caught) == "ServiceQuotaExceededException"
     with pytest.raises(ClientError) as missing:
-        rekognition.describe_collection(CollectionId=collection_id)
+        store_client.describe_collection(CollectionId=collection_id)
     assert error_code(missing) == "ResourceNotFoundException"
 
 

@@ -69,49 +69,49 @@ def image_member(image: bytes) -> dict:
 
 
 @pytest.fixture
-def collection(rekognition) -> Iterator[str]:
+def collection(store_client) -> Iterator[str]:
     name = fresh_id("test")
-    rekognition.create_collection(CollectionId=name)
+    store_client.create_collection(CollectionId=name)
     yield name
     try:
-        rekognition.delete_collection(CollectionId=name)
+        store_client.delete_collection(CollectionId=name)
     except ClientError:
         pass
 
 
-def test_collection_lifecycle_with_exact_shapes(server: RunningServer, rekognition) -> None:
+def test_collection_lifecycle_with_exact_shapes(store_server: RunningServer, store_client) -> None:
     name = fresh_id("life")
-    created = raw_call(server, "CreateCollection", {"CollectionId": name, "Tags": {"team": "door"}})
+    created = raw_call(store_server, "CreateCollection", {"CollectionId": name, "Tags": {"team": "door"}})
     assert created == {
         "StatusCode": 200,
         "CollectionArn": f"arn:aws:rekognition:us-east-1:{DEV_ACCOUNT_ID}:collection/{name}",
         "FaceModelVersion": "reko-sface-1",
     }
     with pytest.raises(ClientError) as caught:
-        rekognition.create_collection(CollectionId=name)
+        store_client.create_collection(CollectionId=name)
     assert error_code(caught) == "ResourceAlreadyExistsException"
-    described = raw_call(server, "DescribeCollection", {"CollectionId": name})
+    described = raw_call(store_server, "DescribeCollection", {"CollectionId": name})
     assert described["FaceCount"] == 0 and described["UserCount"] == 0
     assert described["CollectionARN"] == created["CollectionArn"]
-    assert rekognition.describe_collection(CollectionId=name)["CreationTimestamp"].year >= 2024
-    listed = raw_call(server, "ListCollections", {"MaxResults": 4096})
+    assert store_client.describe_collection(CollectionId=name)["CreationTimestamp"].year >= 2024
+    listed = raw_call(store_server, "ListCollections", {"MaxResults": 4096})
     assert name in listed["CollectionIds"] and len(listed["FaceModelVersions"]) == len(listed["CollectionIds"])
-    assert rekognition.delete_collection(CollectionId=name)["StatusCode"] == 200
-    for call in (rekognition.describe_collection, rekognition.delete_collection):
+    assert store_client.delete_collection(CollectionId=name)["StatusCode"] == 200
+    for call in (store_client.describe_collection, store_client.delete_collection):
         with pytest.raises(ClientError) as caught:
             call(CollectionId=name)
         assert error_code(caught) == "ResourceNotFoundException"
 
 
-def test_list_collections_pages_by_name(rekognition) -> None:
+def test_list_collections_pages_by_name(store_client) -> None:
     prefix = fresh_id("page")
     names = [f"{prefix}-{number}" for number in range(5)]
     for name in reversed(names):
-        rekognition.create_collection(CollectionId=name)
+        store_client.create_collection(CollectionId=name)
     seen: list[str] = []
     arguments: dict = {"MaxResults": 2}
     while True:
-        page = rekognition.list_collections(**arguments)
+        page = store_client.list_collections(**arguments)
         assert len(page["CollectionIds"]) <= 2
         seen.extend(page["CollectionIds"])
         if "NextToken" not in page:
@@ -120,10 +120,10 @@ def test_list_collections_pages_by_name(rekognition) -> None:
     assert [name for name in seen if name.startswith(prefix)] == names
     assert len(seen) == len(set(seen)) and seen == sorted(seen)
     with pytest.raises(ClientError) as caught:
-        rekognition.list_collections(NextToken="not-a-token")
+        store_client.list_collections(NextToken="not-a-token")
     assert error_code(caught) == "InvalidPaginationTokenException"
     for name in names:
-        rekognition.delete_collection(CollectionId=name)
+        store_client.delete_collection(CollectionId=name)
 
 
 def test_each_failed_cut_off_names_its_reason() -> None:
@@ -143,9 +143,9 @@ def test_each_failed_cut_off_names_its_reason() -> None:
     assert reasons_failing(bar, everything) == [reason for reason in enum if reason in changes]
 
 
-def test_index_faces_records_and_reasons(server: RunningServer, collection: str, astronaut_rgb) -> None:
+def test_index_faces_records_and_reasons(store_server: RunningServer, collection: str, astronaut_rgb) -> None:
     two_faces = jpeg_bytes(np.concatenate([astronaut_rgb, astronaut_rgb[:, ::-1]], axis=1))
-    answer = raw_call(server, "IndexFaces", {
+    answer = raw_call(store_server, "IndexFaces", {
         "CollectionId": collection, "Image": image_member(two_faces), "MaxFaces": 1, "ExternalImageId": "pair.jpg",
     })
     assert answer["FaceModelVersion"] == "reko-sface-1"
@@ -157,80 +157,80 @@ def test_index_faces_records_and_reasons(server: RunningServer, collection: str,
     assert unindexed["Reasons"] == ["EXCEEDS_MAX_FACES"]
     small = np.zeros((640, 640, 3), np.uint8)
     small[:128, :128] = astronaut_rgb[::4, ::4]  # the face shrinks to about 25 px: under AUTO's 40 px floor
-    answer = raw_call(server, "IndexFaces", {"CollectionId": collection, "Image": image_member(jpeg_bytes(small)),
+    answer = raw_call(store_server, "IndexFaces", {"CollectionId": collection, "Image": image_member(jpeg_bytes(small)),
                                              "DetectionAttributes": ["ALL"]})
     assert answer["FaceRecords"] == []
     (unindexed,) = answer["UnindexedFaces"]
     assert "SMALL_BOUNDING_BOX" in unindexed["Reasons"] and "Gender" in unindexed["FaceDetail"]
-    assert raw_call(server, "DescribeCollection", {"CollectionId": collection})["FaceCount"] == 1
+    assert raw_call(store_server, "DescribeCollection", {"CollectionId": collection})["FaceCount"] == 1
 
 
-def test_list_and_delete_faces(server: RunningServer, rekognition, collection: str, astronaut_jpeg) -> None:
+def test_list_and_delete_faces(store_server: RunningServer, store_client, collection: str, astronaut_jpeg) -> None:
     face_ids = []
     for _ in range(3):
-        (record,) = rekognition.index_faces(CollectionId=collection, Image={"Bytes": astronaut_jpeg})["FaceRecords"]
+        (record,) = store_client.index_faces(CollectionId=collection, Image={"Bytes": astronaut_jpeg})["FaceRecords"]
         face_ids.append(record["Face"]["FaceId"])
     listed: list[str] = []
     arguments: dict = {"CollectionId": collection, "MaxResults": 2}
     while True:
-        page = raw_call(server, "ListFaces", arguments)
+        page = raw_call(store_server, "ListFaces", arguments)
         listed.extend(face["FaceId"] for face in page["Faces"])
         if "NextToken" not in page:
             break
         arguments["NextToken"] = page["NextToken"]
     assert listed == sorted(face_ids)
-    only = rekognition.list_faces(CollectionId=collection, FaceIds=face_ids[:1])["Faces"]
+    only = store_client.list_faces(CollectionId=collection, FaceIds=face_ids[:1])["Faces"]
     assert [face["FaceId"] for face in only] == face_ids[:1]
     stranger = str(uuid.uuid4())
-    answer = raw_call(server, "DeleteFaces", {"CollectionId": collection, "FaceIds": [face_ids[0], stranger]})
+    answer = raw_call(store_server, "DeleteFaces", {"CollectionId": collection, "FaceIds": [face_ids[0], stranger]})
     assert answer == {
         "DeletedFaces": [face_ids[0]],
         "UnsuccessfulFaceDeletions": [{"FaceId": stranger, "Reasons": ["FACE_NOT_FOUND"]}],
     }
-    assert rekognition.describe_collection(CollectionId=collection)["FaceCount"] == 2
+    assert store_client.describe_collection(CollectionId=collection)["FaceCount"] == 2
 
 
 @needs_shared_data("faces", "lfw", "lfw-deepfunneled")
-def test_search_finds_the_same_person_only(server: RunningServer, rekognition, collection: str) -> None:
+def test_search_finds_the_same_person_only(store_server: RunningServer, store_client, collection: str) -> None:
     indexed = {}
     for name in ("Akhmed_Zakayev", "Abel_Pacheco", "Afton_Smith"):
-        answer = rekognition.index_faces(
+        answer = store_client.index_faces(
             CollectionId=collection, Image={"Bytes": lfw_photo(name, 1)}, ExternalImageId=f"{name}_0001.jpg",
             MaxFaces=1,
         )
         indexed[name] = answer["FaceRecords"][0]["Face"]["FaceId"]
-    same = raw_call(server, "SearchFacesByImage", {"CollectionId": collection,
+    same = raw_call(store_server, "SearchFacesByImage", {"CollectionId": collection,
                                                    "Image": image_member(lfw_photo("Akhmed_Zakayev", 3))})
     assert [match["Face"]["FaceId"] for match in same["FaceMatches"]] == [indexed["Akhmed_Zakayev"]]
     assert same["FaceMatches"][0]["Similarity"] >= 80 and same["SearchedFaceConfidence"] > 90
-    stranger = rekognition.search_faces_by_image(CollectionId=collection,
+    stranger = store_client.search_faces_by_image(CollectionId=collection,
                                                  Image={"Bytes": lfw_photo("Donna_Morrissey", 1)})
     assert stranger["FaceMatches"] == []
-    everyone = rekognition.search_faces_by_image(
+    everyone = store_client.search_faces_by_image(
         CollectionId=collection, Image={"Bytes": lfw_photo("Akhmed_Zakayev", 3)}, FaceMatchThreshold=0, MaxFaces=2
     )["FaceMatches"]
     assert len(everyone) == 2 and everyone[0]["Similarity"] >= everyone[1]["Similarity"]
-    second = rekognition.index_faces(CollectionId=collection, Image={"Bytes": lfw_photo("Akhmed_Zakayev", 3)})
+    second = store_client.index_faces(CollectionId=collection, Image={"Bytes": lfw_photo("Akhmed_Zakayev", 3)})
     second_id = second["FaceRecords"][0]["Face"]["FaceId"]
-    by_id = raw_call(server, "SearchFaces", {"CollectionId": collection, "FaceId": indexed["Akhmed_Zakayev"]})
+    by_id = raw_call(store_server, "SearchFaces", {"CollectionId": collection, "FaceId": indexed["Akhmed_Zakayev"]})
     assert by_id["SearchedFaceId"] == indexed["Akhmed_Zakayev"]
     assert [match["Face"]["FaceId"] for match in by_id["FaceMatches"]] == [second_id]
-    rekognition.delete_faces(CollectionId=collection, FaceIds=[indexed["Akhmed_Zakayev"], second_id])
-    after = rekognition.search_faces_by_image(CollectionId=collection,
+    store_client.delete_faces(CollectionId=collection, FaceIds=[indexed["Akhmed_Zakayev"], second_id])
+    after = store_client.search_faces_by_image(CollectionId=collection,
                                               Image={"Bytes": lfw_photo("Akhmed_Zakayev", 3)})
     assert after["FaceMatches"] == []
 
 
-def test_search_errors(rekognition, collection: str, astronaut_rgb) -> None:
+def test_search_errors(store_client, collection: str, astronaut_rgb) -> None:
     with pytest.raises(ClientError) as caught:
-        rekognition.search_faces_by_image(CollectionId=collection,
+        store_client.search_faces_by_image(CollectionId=collection,
                                           Image={"Bytes": jpeg_bytes(np.zeros_like(astronaut_rgb))})
     assert error_code(caught) == "InvalidParameterException"
     with pytest.raises(ClientError) as caught:
-        rekognition.search_faces(CollectionId=collection, FaceId=str(uuid.uuid4()))
+        store_client.search_faces(CollectionId=collection, FaceId=str(uuid.uuid4()))
     assert error_code(caught) == "InvalidParameterException"
     with pytest.raises(ClientError) as caught:
-        rekognition.search_faces_by_image(CollectionId=fresh_id("absent"), Image={"Bytes": b"\xff\xd8\xff"})
+        store_client.search_faces_by_image(CollectionId=fresh_id("absent"), Image={"Bytes": b"\xff\xd8\xff"})
     assert error_code(caught) == "ResourceNotFoundException"
 
 
