@@ -21,6 +21,7 @@ from bench import (
     face_expressions_dev,
     face_gender,
     face_wear,
+    identification,
     label_agreement,
     landmarks,
     latency,
@@ -45,6 +46,10 @@ SUITES: dict[str, tuple[str, Callable[[Path], Rows]]] = {
     "agreement": ("Hand labels: a blind second look at 10 % (percent agreement, Cohen's kappa)", label_agreement.run),
     "age_gender": ("AgeRange and Gender by age band on UTKFace (utkface_dev; calibrated on it)", face_age_gender.run),
     "compare": ("Face match on LFW folds 1-2 (Similarity fitted on these images); dlib as the peer", face_compare.run),
+    "identification": (
+        "Identification on LFW folds 1-2: one photo indexed a person, the others searched; never-indexed people",
+        identification.run,
+    ),
     "latency": ("DetectFaces and CompareFaces through HTTP on 2 threads (reko serve + boto3)", latency.run),
 }
 # Suites that run without ../shared/data; every other suite is skipped when the folder is absent.
