@@ -109,3 +109,11 @@ class InvalidPaginationTokenException(RekognitionError):
 
 class ServiceQuotaExceededException(RekognitionError):
     """A write would take a resource past one of Rekognition's limits (50 tags on a collection)."""
+
+
+class ConflictException(RekognitionError):
+    """A user of that id already exists in the collection."""
+
+
+class IdempotentParameterMismatchException(RekognitionError):
+    """A `ClientRequestToken` was sent again with other parameters than the request that first used it."""

@@ -21,22 +21,38 @@ from reko.operations.faces.detect import detect_faces
 from reko.operations.faces.index import delete_faces, index_faces, list_faces
 from reko.operations.faces.search import search_faces, search_faces_by_image
 from reko.operations.faces.tags import list_tags_for_resource, tag_resource, untag_resource
+from reko.operations.faces.users import (
+    associate_faces,
+    create_user,
+    delete_user,
+    disassociate_faces,
+    list_users,
+    search_users,
+    search_users_by_image,
+)
 
 Handler = Callable[[dict[str, Any], OperationContext], dict[str, Any]]
 
 HANDLERS: dict[str, Handler] = {
+    "AssociateFaces": associate_faces,
     "CompareFaces": compare_faces,
     "CreateCollection": create_collection,
+    "CreateUser": create_user,
     "DeleteCollection": delete_collection,
     "DeleteFaces": delete_faces,
+    "DeleteUser": delete_user,
     "DescribeCollection": describe_collection,
     "DetectFaces": detect_faces,
+    "DisassociateFaces": disassociate_faces,
     "IndexFaces": index_faces,
     "ListCollections": list_collections,
     "ListFaces": list_faces,
     "ListTagsForResource": list_tags_for_resource,
+    "ListUsers": list_users,
     "SearchFaces": search_faces,
     "SearchFacesByImage": search_faces_by_image,
+    "SearchUsers": search_users,
+    "SearchUsersByImage": search_users_by_image,
     "TagResource": tag_resource,
     "UntagResource": untag_resource,
 }

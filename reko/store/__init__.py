@@ -1,6 +1,6 @@
 """State behind one interface, keyed by (account, region): the only package that touches a database or a bucket.
 
-It holds the S3 objects images are read from, the database schema and the face collections; users and Custom
+It holds the S3 objects images are read from, the database schema, the face collections and their users; Custom
 Labels projects land here as their operations are built, each keyed by `Scope` so one account never sees
 another's resources.
 """
@@ -14,6 +14,7 @@ from reko.store.collections import CollectionStore
 from reko.store.memory_search import MemoryFaceSearch
 from reko.store.objects import EndpointBuckets, FolderBuckets, ObjectReader
 from reko.store.sqlite import SqliteDatabase
+from reko.store.users import UserStore
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Store:
     def __init__(self, database_path: Path, buckets_dir: Path, s3_endpoint: str | None = None) -> None:
         self.database = SqliteDatabase(database_path)
         self.collections = CollectionStore(self.database, MemoryFaceSearch(self.database))
+        self.users = UserStore(self.database)
         self.objects: ObjectReader = EndpointBuckets(s3_endpoint) if s3_endpoint else FolderBuckets(buckets_dir)
 
     def close(self) -> None:

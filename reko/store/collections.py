@@ -53,6 +53,7 @@ class StoredFace:
     external_image_id: str | None
     box: tuple[float, float, float, float]  # Left, Top, Width, Height as ratios of the image
     confidence: float  # percent
+    user_id: str | None = None  # the user the face is associated with (see `reko.store.users`)
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class NewFace:
     embedding: np.ndarray  # (128,) unit vector
 
 
-FACE_COLUMNS = "face_id, image_id, external_image_id, box_left, box_top, box_width, box_height, confidence"
+FACE_COLUMNS = "face_id, image_id, external_image_id, box_left, box_top, box_width, box_height, confidence, user_id"
 SCOPED = "account_id = ? AND region = ? AND collection_id = ?"
 
 
@@ -178,7 +179,7 @@ class CollectionStore:
             for seq, new in zip(seqs, faces, strict=True):
                 connection.execute(
                     f"INSERT INTO faces (seq, account_id, region, collection_id, embedding, {FACE_COLUMNS}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (seq, scope.account_id, scope.region, collection_id,
                      self.database.embedding_value(_checked_vector(new.embedding)), *_face_values(new.face)),
                 )
@@ -186,12 +187,22 @@ class CollectionStore:
         self.search_index.faces_added(scope, collection_id, seqs, vectors)
 
     def list_faces(
-        self, scope: Scope, collection_id: str, after: str | None, limit: int, face_ids: Sequence[str] = ()
+        self,
+        scope: Scope,
+        collection_id: str,
+        after: str | None,
+        limit: int,
+        face_ids: Sequence[str] = (),
+        user_id: str | None = None,
     ) -> list[StoredFace]:
-        """Up to `limit` faces whose ids sort after `after`, in id order; only `face_ids` when given."""
+        """Up to `limit` faces whose ids sort after `after`, in id order; only `face_ids` and only the faces of
+        `user_id` when given."""
         self.require(scope, collection_id)
         query = f"SELECT {FACE_COLUMNS} FROM faces WHERE {SCOPED} AND face_id > ?"
         parameters: list[object] = [scope.account_id, scope.region, collection_id, after or ""]
+        if user_id is not None:
+            query += " AND user_id = ?"
+            parameters.append(user_id)
         if face_ids:
             query += f" AND face_id IN ({', '.join('?' * len(face_ids))})"
             parameters.extend(face_ids)
@@ -314,15 +325,16 @@ def _checked_vector(embedding: np.ndarray) -> np.ndarray:
 
 
 def _face_values(face: StoredFace) -> tuple[object, ...]:
-    return (face.face_id, face.image_id, face.external_image_id, *face.box, face.confidence)
+    return (face.face_id, face.image_id, face.external_image_id, *face.box, face.confidence, face.user_id)
 
 
 def _stored_face(row: Sequence[object]) -> StoredFace:
-    face_id, image_id, external, left, top, width, height, confidence = row
+    face_id, image_id, external, left, top, width, height, confidence, user_id = row
     return StoredFace(
         face_id=str(face_id),
         image_id=str(image_id),
         external_image_id=None if external is None else str(external),
         box=(float(left), float(top), float(width), float(height)),  # type: ignore[arg-type]
         confidence=float(confidence),  # type: ignore[arg-type]
+        user_id=None if user_id is None else str(user_id),
     )

@@ -74,7 +74,7 @@ def token_position(kind: str, token: str | None) -> str | None:
 
 
 def face_member(face: StoredFace) -> dict[str, Any]:
-    """The `Face` shape of a stored face, in botocore's member order (ExternalImageId only when given)."""
+    """The `Face` shape of a stored face, in botocore's member order (ExternalImageId and UserId only when set)."""
     left, top, width, height = face.box
     member: dict[str, Any] = {
         "FaceId": face.face_id,
@@ -85,6 +85,8 @@ def face_member(face: StoredFace) -> dict[str, Any]:
         member["ExternalImageId"] = face.external_image_id
     member["Confidence"] = face.confidence
     member["IndexFacesModelVersion"] = FACE_MODEL_VERSION
+    if face.user_id is not None:
+        member["UserId"] = face.user_id
     return member
 
 
@@ -107,16 +109,16 @@ def delete_collection(request: dict[str, Any], context: OperationContext) -> dic
 
 
 def describe_collection(request: dict[str, Any], context: OperationContext) -> dict[str, Any]:
-    """UserCount is 0: users (issue 7's second part) are not implemented, so no collection has any."""
     collection_id = request["CollectionId"]
     with rekognition_errors(collection_id):
         collection, face_count = context.store.collections.describe(context.caller.scope, collection_id)
+        user_count = context.store.users.count(context.caller.scope, collection_id)
     return {
         "FaceCount": face_count,
         "FaceModelVersion": collection.face_model_version,
         "CollectionARN": collection.arn,
         "CreationTimestamp": collection.created_at_s,
-        "UserCount": 0,
+        "UserCount": user_count,
     }
 
 

@@ -75,20 +75,15 @@ def new_face(face: FaceAnalysis, image: DecodedImage, image_id: str, external_im
 
 
 def list_faces(request: dict[str, Any], context: OperationContext) -> dict[str, Any]:
-    """A page of the collection's faces in FaceId order; `FaceIds` keeps only those.
-
-    `UserId` keeps the faces associated with that user: users are not implemented, so no face has one and the
-    page is empty.
-    """
+    """A page of the collection's faces in FaceId order; `FaceIds` keeps only those, `UserId` only the faces
+    associated with that user (none for a user the collection lacks: a filter, not a lookup)."""
     collection_id = request["CollectionId"]
     limit = page_size(request)
     after = token_position(FACES_TOKEN, request.get("NextToken"))
     with rekognition_errors(collection_id):
         found = context.store.collections.list_faces(
-            context.caller.scope, collection_id, after, limit + 1, request.get("FaceIds") or ()
+            context.caller.scope, collection_id, after, limit + 1, request.get("FaceIds") or (), request.get("UserId")
         )
-    if request.get("UserId"):
-        found = []
     page = found[:limit]
     answer: dict[str, Any] = {"Faces": [face_member(face) for face in page]}
     if len(found) > limit:
