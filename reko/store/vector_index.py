@@ -49,10 +49,14 @@ class FaceVectorIndex:
 
     Args:
         exact_max_faces: the size above which searches go to the HNSW graph (tests pass a small one).
+        expansion_search: the graph's candidates per search (the bench sweeps it).
     """
 
-    def __init__(self, exact_max_faces: int = EXACT_SEARCH_MAX_FACES) -> None:
+    def __init__(
+        self, exact_max_faces: int = EXACT_SEARCH_MAX_FACES, expansion_search: int = HNSW_EXPANSION_SEARCH
+    ) -> None:
         self.exact_max_faces = exact_max_faces
+        self.expansion_search = expansion_search
         self._lock = threading.Lock()
         # Exact mode: rows [0, _size) of these arrays; rows are only ever appended, never rewritten, so a builder
         # may read a prefix while writers go on (a removal swaps in new arrays).
@@ -123,7 +127,7 @@ class FaceVectorIndex:
         with self._lock:
             if self._graph is not None:
                 # usearch declares this setter after another property: mypy sees it read-only, it is not
-                self._graph.expansion_search = max(HNSW_EXPANSION_SEARCH, count)  # type: ignore[misc]
+                self._graph.expansion_search = max(self.expansion_search, count)  # type: ignore[misc]
                 matches = self._graph.search(query, count, threads=1)
                 return np.asarray(matches.keys, np.int64), (1.0 - matches.distances).astype(np.float32)
             keys, vectors = self._keys[: self._size], self._vectors[: self._size]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -185,3 +187,9 @@ def test_concurrent_adds_and_searches() -> None:
     assert not failures
     assert index.uses_graph and len(index) == 150 + 1_000 - 50
     assert not np.isin(np.arange(10_000, 11_000, 20), index.keys()).any()
+
+
+def test_onnxruntime_loads_after_usearch() -> None:
+    """usearch 2.26.6 crashed onnxruntime's import after its own (a segfault in libstdc++'s codecvt)."""
+    loaded = subprocess.run([sys.executable, "-c", "import usearch.index, onnxruntime"], check=False, timeout=60)
+    assert loaded.returncode == 0
