@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import (
+    collections,
     face_age_gender,
     face_compare,
     face_detection,
@@ -46,6 +47,8 @@ SUITES: dict[str, tuple[str, Callable[[Path], Rows]]] = {
     "age_gender": ("AgeRange and Gender by age band on UTKFace (utkface_dev; calibrated on it)", face_age_gender.run),
     "compare": ("Face match on LFW folds 1-2 (Similarity fitted on these images); dlib as the peer", face_compare.run),
     "latency": ("DetectFaces and CompareFaces through HTTP on 2 threads (reko serve + boto3)", latency.run),
+    "collections": ("Face collection index at 10k and 100k faces: exact and HNSW, recall@1 on LFW probes",
+                    collections.run),
 }
 # Suites that run without ../shared/data; every other suite is skipped when the folder is absent.
 SUITES_WITHOUT_DATA = {"latency", "agreement"}

@@ -51,6 +51,8 @@ def test_search_finds_the_match_best_first(exact_max_faces: int) -> None:
     assert np.all(np.diff(cosines) <= 1e-6)
     exact = vectors[np.searchsorted(keys, result_keys)] @ queries[0]
     np.testing.assert_allclose(cosines, exact, atol=2e-3)  # the graph keeps float16 vectors
+    everything, _ = index.search(queries[0], FACES + 10)
+    assert sorted(everything) == list(keys)
 
 
 def test_exact_and_graph_agree_on_top_match() -> None:
