@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import (
+    collections,
     face_age_gender,
     face_compare,
     face_detection,
@@ -51,6 +52,8 @@ SUITES: dict[str, tuple[str, Callable[[Path], Rows]]] = {
         identification.run,
     ),
     "latency": ("DetectFaces and CompareFaces through HTTP on 2 threads (reko serve + boto3)", latency.run),
+    "collections": ("Face collection index at 10k and 100k faces: exact and HNSW, recall@1 on LFW probes",
+                    collections.run),
 }
 # Suites that run without ../shared/data; every other suite is skipped when the folder is absent.
 SUITES_WITHOUT_DATA = {"latency", "agreement"}

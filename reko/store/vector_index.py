@@ -1,0 +1,258 @@
+"""The face vectors of one collection, keyed by the faces' `seq`: exact search while small, HNSW above.
+
+Up to `EXACT_SEARCH_MAX_FACES` faces a search is exact: one NumPy matrix-vector product and a partial sort, nothing
+missed and nothing to keep consistent. Past that the vectors move into a usearch HNSW graph (Apache-2.0; it deletes
+natively and a snapshot loads in about a second at 1M). The graph stays once built, even if the collection shrinks
+back: usearch keeps removed nodes as tombstones that are skipped in results, and a collection that lost most of its
+faces is best rebuilt from SQLite (`reconcile` into a new index).
+
+Parameters (PARAMETERS_MEASURED below) come from `python -m bench --only collections` and the sweep behind it on
+LFW SFace vectors mixed with random unit vectors, 2 busy cores.
+
+The database stays the source of truth: `save` writes an atomic snapshot that records the highest `seq` it covers,
+`load` gives it back (None when missing or damaged), and `reconcile` brings a loaded snapshot (or an empty index)
+up to date with the seqs the database holds, so faces deleted since the snapshot never come back in a search.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from usearch.index import Index
+
+from reko.store.snapshot_file import read_snapshot, write_snapshot
+
+EMBEDDING_SIZE = 128  # SFace's vector length
+EXACT_SEARCH_MAX_FACES = 100_000  # NumPy exact: ~8 ms a query at 100k on 2 cores, ~80 ms at 1M
+HNSW_CONNECTIVITY = 16  # M: links a node keeps per layer
+HNSW_EXPANSION_ADD = 64  # candidates while inserting
+HNSW_EXPANSION_SEARCH = 512  # candidates while searching: recall@1 >= 0.99 on LFW probes at 1M
+HNSW_DTYPE = "f16"  # 256 bytes a face in the graph; cosines stay within ~1e-3 of float32's
+ADD_THREADS = os.cpu_count() or 1  # usearch inserts a batch in parallel
+RECONCILE_BATCH_FACES = 10_000  # vectors fetched from the database per call of `fetch`
+
+SNAPSHOT_EXACT = 1  # payload: int64 keys then float32 (count, 128) vectors
+SNAPSHOT_HNSW = 2  # payload: usearch's own serialisation
+
+
+class FaceVectorIndex:
+    """Cosine search over the unit vectors of one collection, keyed by int64 `seq`.
+
+    Thread safety: one lock guards every read and write. A search holds it for milliseconds (exact at the limit or
+    HNSW at 1M) and an IndexFaces call adds at most 100 faces, so a reader waits at most about one search; the one
+    long job, building the graph when the collection grows past the exact limit, runs outside the lock on arrays
+    that are never changed in place, while searches stay exact and later writes are queued and replayed.
+
+    Args:
+        exact_max_faces: the size above which searches go to the HNSW graph (tests pass a small one).
+        expansion_search: the graph's candidates per search (the bench sweeps it).
+    """
+
+    def __init__(
+        self, exact_max_faces: int = EXACT_SEARCH_MAX_FACES, expansion_search: int = HNSW_EXPANSION_SEARCH
+    ) -> None:
+        self.exact_max_faces = exact_max_faces
+        self.expansion_search = expansion_search
+        self._lock = threading.Lock()
+        # Exact mode: rows [0, _size) of these arrays; rows are only ever appended, never rewritten, so a builder
+        # may read a prefix while writers go on (a removal swaps in new arrays).
+        self._keys = np.empty(0, np.int64)
+        self._vectors = np.empty((0, EMBEDDING_SIZE), np.float32)
+        self._size = 0
+        self._graph: Index | None = None
+        self._pending: list[tuple[np.ndarray, np.ndarray | None]] | None = None  # writes while a graph is built
+
+    @property
+    def uses_graph(self) -> bool:
+        return self._graph is not None
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._graph) if self._graph is not None else self._size
+
+    def keys(self) -> np.ndarray:
+        """(n,) int64, the keys held, ascending."""
+        with self._lock:
+            if self._graph is not None:
+                keys = np.asarray(self._graph.keys[:], np.int64)
+            else:
+                keys = self._keys[: self._size].copy()
+        keys.sort()
+        return keys
+
+    def add(self, keys: np.ndarray, vectors: np.ndarray) -> None:
+        """Add faces: keys (n,) int64 not held yet, vectors (n, 128) float32 unit vectors."""
+        keys, vectors = _checked(keys, vectors)
+        with self._lock:
+            if self._graph is not None:
+                if np.any(self._graph.contains(keys)):
+                    raise ValueError("some keys are already in the index")
+                self._graph.add(keys, vectors, threads=ADD_THREADS)
+                return
+            if np.isin(keys, self._keys[: self._size]).any():
+                raise ValueError("some keys are already in the index")
+            self._append(keys, vectors)
+            if self._pending is not None:
+                self._pending.append((keys, vectors))
+            build = self._pending is None and self._size > self.exact_max_faces
+            if build:
+                self._pending = []
+                held_keys, held_vectors = self._keys[: self._size], self._vectors[: self._size]
+        if build:
+            self._build_graph(held_keys, held_vectors)
+
+    def remove(self, keys: np.ndarray) -> int:
+        """Remove the faces of these keys (absent keys are ignored); returns how many were removed."""
+        keys = np.unique(np.asarray(keys, np.int64).reshape(-1))
+        with self._lock:
+            if self._graph is not None:
+                return int(np.sum(self._graph.remove(keys)))
+            gone = np.isin(self._keys[: self._size], keys)
+            removed = int(gone.sum())
+            if removed:
+                kept = ~gone
+                self._keys, self._vectors = self._keys[: self._size][kept], self._vectors[: self._size][kept]
+                self._size = len(self._keys)
+                if self._pending is not None:
+                    self._pending.append((keys, None))
+            return removed
+
+    def search(self, query: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """The `count` nearest faces, best first: (keys int64, cosines float32), each (min(count, len),)."""
+        query = np.asarray(query, np.float32).reshape(EMBEDDING_SIZE)
+        with self._lock:
+            if self._graph is not None:
+                # usearch declares this setter after another property: mypy sees it read-only, it is not
+                self._graph.expansion_search = max(self.expansion_search, count)  # type: ignore[misc]
+                # The graph may miss a few nodes when asked for all of them (2,996 of 3,000 in a test): scan then
+                everything = count >= len(self._graph)
+                matches = self._graph.search(query, count, threads=1, exact=everything)
+                return np.asarray(matches.keys, np.int64), (1.0 - matches.distances).astype(np.float32)
+            keys, vectors = self._keys[: self._size], self._vectors[: self._size]
+            cosines = vectors @ query
+        return _best(keys, cosines, count)
+
+    def save(self, path: Path, last_seq: int) -> int:
+        """Write an atomic snapshot covering every change up to `last_seq`; returns its size in bytes."""
+        with self._lock:
+            if self._graph is not None:
+                count, kind = len(self._graph), SNAPSHOT_HNSW
+                serialised = self._graph.save()  # bytes: no path given
+                assert serialised is not None
+                parts: list[bytes | memoryview] = [memoryview(serialised)]
+            else:
+                count, kind = self._size, SNAPSHOT_EXACT
+                parts = [self._keys[:count].data, self._vectors[:count].data]
+        return write_snapshot(path, kind, last_seq, count, parts)
+
+    @classmethod
+    def load(cls, path: Path, exact_max_faces: int = EXACT_SEARCH_MAX_FACES) -> tuple[FaceVectorIndex, int] | None:
+        """(the index, the last seq it covers) from a snapshot, or None when missing or damaged."""
+        snapshot = read_snapshot(path)
+        if snapshot is None:
+            return None
+        index = cls(exact_max_faces)
+        if snapshot.kind == SNAPSHOT_EXACT:
+            count, payload = snapshot.count, snapshot.payload
+            if count < 0 or payload.nbytes != count * (8 + 4 * EMBEDDING_SIZE):
+                return None
+            index._keys = np.frombuffer(payload, np.int64, count).copy()
+            index._vectors = np.frombuffer(payload, np.float32, offset=8 * count).reshape(count, -1).copy()
+            index._size = count
+        elif snapshot.kind == SNAPSHOT_HNSW:
+            try:
+                graph = Index.restore(snapshot.payload)
+            except (ValueError, RuntimeError):
+                return None
+            if graph is None or graph.ndim != EMBEDDING_SIZE or len(graph) != snapshot.count:
+                return None
+            index._graph = graph
+        else:
+            return None
+        return index, snapshot.last_seq
+
+    def _append(self, keys: np.ndarray, vectors: np.ndarray) -> None:
+        end = self._size + len(keys)
+        if end > len(self._keys):  # grow by doubling into new arrays: a builder may still read the old ones
+            capacity = max(end, 2 * len(self._keys), 1024)
+            grown_keys = np.empty(capacity, np.int64)
+            grown_vectors = np.empty((capacity, EMBEDDING_SIZE), np.float32)
+            grown_keys[: self._size] = self._keys[: self._size]
+            grown_vectors[: self._size] = self._vectors[: self._size]
+            self._keys, self._vectors = grown_keys, grown_vectors
+        self._keys[self._size : end], self._vectors[self._size : end] = keys, vectors
+        self._size = end
+
+    def _build_graph(self, keys: np.ndarray, vectors: np.ndarray) -> None:
+        """Build the graph from a frozen prefix outside the lock, then replay the writes made meanwhile."""
+        graph = new_graph()
+        try:
+            graph.add(keys, vectors, threads=ADD_THREADS)
+        except BaseException:
+            with self._lock:
+                self._pending = None  # stay exact; the next add past the limit tries again
+            raise
+        with self._lock:
+            assert self._pending is not None
+            for pending_keys, pending_vectors in self._pending:
+                if pending_vectors is None:
+                    graph.remove(pending_keys)
+                else:
+                    graph.add(pending_keys, pending_vectors, threads=ADD_THREADS)
+            self._graph, self._pending = graph, None
+            self._keys, self._vectors, self._size = np.empty(0, np.int64), np.empty((0, EMBEDDING_SIZE), np.float32), 0
+
+
+def new_graph() -> Index:
+    """An empty usearch graph with Reko's parameters (inner product: the vectors are unit length)."""
+    return Index(
+        ndim=EMBEDDING_SIZE, metric="ip", dtype=HNSW_DTYPE, connectivity=HNSW_CONNECTIVITY,
+        expansion_add=HNSW_EXPANSION_ADD, expansion_search=HNSW_EXPANSION_SEARCH,
+    )
+
+
+def reconcile(
+    index: FaceVectorIndex, seqs: np.ndarray, fetch: Callable[[np.ndarray], np.ndarray]
+) -> tuple[int, int]:
+    """Bring `index` up to date with the database: add the seqs it lacks, remove those the database lost.
+
+    Args:
+        index: a loaded snapshot, or an empty index to rebuild from scratch.
+        seqs: (n,) int64, ascending: every seq the collection holds now.
+        fetch: vectors (k, 128) float32 of k seqs, in the order asked; called with at most RECONCILE_BATCH_FACES.
+
+    Returns:
+        (faces added, faces removed).
+    """
+    seqs = np.asarray(seqs, np.int64)
+    held = index.keys()
+    removed = index.remove(np.setdiff1d(held, seqs, assume_unique=True))
+    missing = np.setdiff1d(seqs, held, assume_unique=True)
+    for start in range(0, len(missing), RECONCILE_BATCH_FACES):
+        batch = missing[start : start + RECONCILE_BATCH_FACES]
+        index.add(batch, fetch(batch))
+    return len(missing), removed
+
+
+def _checked(keys: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    keys = np.asarray(keys, np.int64).reshape(-1)
+    vectors = np.ascontiguousarray(vectors, np.float32)
+    if vectors.shape != (len(keys), EMBEDDING_SIZE):
+        raise ValueError(f"vectors must be ({len(keys)}, {EMBEDDING_SIZE}), got {vectors.shape}")
+    if len(np.unique(keys)) != len(keys):
+        raise ValueError("keys repeat within one add")
+    return keys, vectors
+
+
+def _best(keys: np.ndarray, cosines: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The `count` highest cosines with their keys, highest first."""
+    if count < len(cosines):
+        top = np.argpartition(-cosines, count)[:count]
+    else:
+        top = np.arange(len(cosines))
+    top = top[np.argsort(-cosines[top], kind="stable")]
+    return keys[top].copy(), cosines[top].astype(np.float32)
