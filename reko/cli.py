@@ -19,6 +19,7 @@ SERVE_FLAGS = {
     "threads": "inference_threads",
     "workers": "inference_workers",
     "s3_endpoint": "s3_endpoint",
+    "exact_search_max_faces": "exact_search_max_faces",
     "max_in_flight": "max_in_flight",
     "max_connections": "max_connections",
     "max_header_bytes": "max_header_bytes",
@@ -114,6 +115,10 @@ def _add_serve_flags(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--threads", type=int, help="ONNX Runtime threads per inference (env REKO_THREADS)")
     serve.add_argument("--workers", type=int, help="requests computed at once (default 2, env REKO_WORKERS)")
     serve.add_argument("--s3-endpoint", help="read S3Object images from this S3-compatible endpoint")
+    serve.add_argument(
+        "--exact-search-max-faces", type=int, metavar="N",
+        help="collections above N faces are searched with an HNSW graph (default 100000; REKO_EXACT_SEARCH_MAX_FACES)",
+    )
     serve.add_argument("--no-auth", action="store_true", help="accept unsigned requests (throwaway runs only)")
     limits = serve.add_argument_group("limits", "what one client can hold; beyond them the server refuses early")
     limits.add_argument(

@@ -13,6 +13,8 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
@@ -153,6 +155,17 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
     return error_response(InternalServerError("Internal server error."), str(uuid.uuid4()))
 
 
+def _closing(engine: Engine) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: on a clean stop the engine closes (the store writes its index snapshots)."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await asyncio.to_thread(engine.close)
+
+    return lifespan
+
+
 def create_app(settings: Settings, warm_up_in_background: bool = True) -> Starlette:
     """The Reko ASGI app; model loading starts at once and `/health` says when it is done."""
     service = RekoService(settings, Engine(settings))
@@ -166,6 +179,7 @@ def create_app(settings: Settings, warm_up_in_background: bool = True) -> Starle
             Route("/health", service.health, methods=["GET"]),
         ],
         exception_handlers={HTTPException: _no_route, Exception: _internal_error},
+        lifespan=_closing(service.engine),
     )
     app.state.service = service
     return app

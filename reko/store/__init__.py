@@ -15,6 +15,7 @@ from reko.store.memory_search import MemoryFaceSearch
 from reko.store.objects import EndpointBuckets, FolderBuckets, ObjectReader
 from reko.store.sqlite import SqliteDatabase
 from reko.store.users import UserStore
+from reko.store.vector_index import EXACT_SEARCH_MAX_FACES
 
 
 @dataclass(frozen=True)
@@ -32,13 +33,20 @@ class Store:
         database_path: the SQLite file (created, with its schema, on first use).
         buckets_dir: folder buckets (`<dir>/<bucket>/<key>`), used when no endpoint is given.
         s3_endpoint: an S3-compatible endpoint to read objects from instead.
+        index_dir: where the embedded backend keeps snapshots of its search indexes.
+        exact_search_max_faces: the collection size above which the embedded backend builds an HNSW graph.
     """
 
-    def __init__(self, database_path: Path, buckets_dir: Path, s3_endpoint: str | None = None) -> None:
+    def __init__(
+        self, database_path: Path, buckets_dir: Path, s3_endpoint: str | None = None, index_dir: Path | None = None,
+        exact_search_max_faces: int | None = None,
+    ) -> None:
         self.database = SqliteDatabase(database_path)
-        self.collections = CollectionStore(self.database, MemoryFaceSearch(self.database))
+        search = MemoryFaceSearch(self.database, index_dir, exact_search_max_faces or EXACT_SEARCH_MAX_FACES)
+        self.collections = CollectionStore(self.database, search)
         self.users = UserStore(self.database)
         self.objects: ObjectReader = EndpointBuckets(s3_endpoint) if s3_endpoint else FolderBuckets(buckets_dir)
 
     def close(self) -> None:
+        self.collections.search_index.close()
         self.database.close()

@@ -100,6 +100,10 @@ class FaceSearch(Protocol):
 
     def faces_removed(self, scope: Scope, collection_id: str, seqs: Sequence[int]) -> None: ...
 
+    def close(self) -> None:
+        """Called when the process stops cleanly (the embedded backend writes its index snapshots)."""
+        ...
+
 
 class CollectionStore:
     """Typed reads and writes of collections and faces over a `Database`, searched through a `FaceSearch`."""

@@ -27,6 +27,7 @@ from usearch.index import Index
 from reko.store.snapshot_file import read_snapshot, write_snapshot
 
 EMBEDDING_SIZE = 128  # SFace's vector length
+BuildRunner = Callable[[Callable[[], None]], None]  # runs a graph build: now, or on a background thread
 EXACT_SEARCH_MAX_FACES = 100_000  # NumPy exact: ~8 ms a query at 100k on 2 cores, ~80 ms at 1M
 HNSW_CONNECTIVITY = 16  # M: links a node keeps per layer
 HNSW_EXPANSION_ADD = 64  # candidates while inserting
@@ -53,10 +54,12 @@ class FaceVectorIndex:
     """
 
     def __init__(
-        self, exact_max_faces: int = EXACT_SEARCH_MAX_FACES, expansion_search: int = HNSW_EXPANSION_SEARCH
+        self, exact_max_faces: int = EXACT_SEARCH_MAX_FACES, expansion_search: int = HNSW_EXPANSION_SEARCH,
+        run_build: BuildRunner | None = None,
     ) -> None:
         self.exact_max_faces = exact_max_faces
         self.expansion_search = expansion_search
+        self.run_build: BuildRunner = run_build or _call_now
         self._lock = threading.Lock()
         # Exact mode: rows [0, _size) of these arrays; rows are only ever appended, never rewritten, so a builder
         # may read a prefix while writers go on (a removal swaps in new arrays).
@@ -103,7 +106,15 @@ class FaceVectorIndex:
                 self._pending = []
                 held_keys, held_vectors = self._keys[: self._size], self._vectors[: self._size]
         if build:
-            self._build_graph(held_keys, held_vectors)
+            self.run_build(lambda: self._build_graph(held_keys, held_vectors))
+
+    def holds(self, keys: np.ndarray) -> np.ndarray:
+        """(n,) bool: which of `keys` the index holds."""
+        keys = np.asarray(keys, np.int64).reshape(-1)
+        with self._lock:
+            if self._graph is not None:
+                return np.asarray(self._graph.contains(keys), bool).reshape(-1)
+            return np.isin(keys, self._keys[: self._size])
 
     def remove(self, keys: np.ndarray) -> int:
         """Remove the faces of these keys (absent keys are ignored); returns how many were removed."""
@@ -150,12 +161,14 @@ class FaceVectorIndex:
         return write_snapshot(path, kind, last_seq, count, parts)
 
     @classmethod
-    def load(cls, path: Path, exact_max_faces: int = EXACT_SEARCH_MAX_FACES) -> tuple[FaceVectorIndex, int] | None:
+    def load(
+        cls, path: Path, exact_max_faces: int = EXACT_SEARCH_MAX_FACES, run_build: BuildRunner | None = None
+    ) -> tuple[FaceVectorIndex, int] | None:
         """(the index, the last seq it covers) from a snapshot, or None when missing or damaged."""
         snapshot = read_snapshot(path)
         if snapshot is None:
             return None
-        index = cls(exact_max_faces)
+        index = cls(exact_max_faces, run_build=run_build)
         if snapshot.kind == SNAPSHOT_EXACT:
             count, payload = snapshot.count, snapshot.payload
             if count < 0 or payload.nbytes != count * (8 + 4 * EMBEDDING_SIZE):
@@ -205,6 +218,10 @@ class FaceVectorIndex:
                     graph.add(pending_keys, pending_vectors, threads=ADD_THREADS)
             self._graph, self._pending = graph, None
             self._keys, self._vectors, self._size = np.empty(0, np.int64), np.empty((0, EMBEDDING_SIZE), np.float32), 0
+
+
+def _call_now(build: Callable[[], None]) -> None:
+    build()
 
 
 def new_graph() -> Index:

@@ -106,6 +106,10 @@ def index_until_refused(client, image: bytes, ledger: Ledger, stop: threading.Ev
             with ledger.lock:
                 call.outcome = f"unexpected: {error!r}"
             return
+        if "FaceRecords" not in answer:  # a 200 whose body the kill cut off: botocore parses an empty body as {}
+            with ledger.lock:
+                call.outcome = "connection error"
+            return
         records = answer["FaceRecords"]
         with ledger.lock:
             call.outcome = "acknowledged"
