@@ -13,6 +13,8 @@ from pathlib import Path
 from reko.store.collections import CollectionStore
 from reko.store.memory_search import MemoryFaceSearch
 from reko.store.objects import EndpointBuckets, FolderBuckets, ObjectReader
+from reko.store.pgvector_search import PgvectorFaceSearch
+from reko.store.postgres import PostgresDatabase
 from reko.store.sqlite import SqliteDatabase
 
 
@@ -28,14 +30,22 @@ class Store:
     """Everything persistent: the database and the buckets `S3Object` images come from.
 
     Args:
-        database_path: the SQLite file (created, with its schema, on first use).
+        database_path: the SQLite file (created, with its schema, on first use) when no `database_url` is given.
         buckets_dir: folder buckets (`<dir>/<bucket>/<key>`), used when no endpoint is given.
         s3_endpoint: an S3-compatible endpoint to read objects from instead.
+        database_url: a PostgreSQL database (with pgvector) to keep the state in, shared by several servers.
     """
 
-    def __init__(self, database_path: Path, buckets_dir: Path, s3_endpoint: str | None = None) -> None:
-        self.database = SqliteDatabase(database_path)
-        self.collections = CollectionStore(self.database, MemoryFaceSearch(self.database))
+    def __init__(
+        self, database_path: Path, buckets_dir: Path, s3_endpoint: str | None = None, database_url: str | None = None
+    ) -> None:
+        self.database: SqliteDatabase | PostgresDatabase
+        if database_url:
+            self.database = PostgresDatabase(database_url)
+            self.collections = CollectionStore(self.database, PgvectorFaceSearch(self.database))
+        else:
+            self.database = SqliteDatabase(database_path)
+            self.collections = CollectionStore(self.database, MemoryFaceSearch(self.database))
         self.objects: ObjectReader = EndpointBuckets(s3_endpoint) if s3_endpoint else FolderBuckets(buckets_dir)
 
     def close(self) -> None:
