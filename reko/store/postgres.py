@@ -54,29 +54,8 @@ class PostgresDatabase:
         )
 
     def migrate(self) -> list[str]:
-        """Apply the migrations not yet recorded; returns their names.
-
-        Each runs in its own transaction holding `pg_advisory_xact_lock`: a second server starting at the same
-        moment waits, then finds the migration recorded and skips it.
-        """
-        applied_now: list[str] = []
-        with psycopg.connect(self.url, autocommit=True) as connection:
-            with connection.transaction():
-                connection.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
-                connection.execute(
-                    "CREATE TABLE IF NOT EXISTS schema_migrations "
-                    "(name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
-                )
-            for name, script in _migrations(self.migrations_dir):
-                with connection.transaction():
-                    connection.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
-                    done = connection.execute("SELECT 1 FROM schema_migrations WHERE name = %s", (name,)).fetchone()
-                    if done:
-                        continue
-                    connection.execute(script.encode())  # several statements: the simple query protocol
-                    connection.execute("INSERT INTO schema_migrations (name) VALUES (%s)", (name,))
-                applied_now.append(name)
-        return applied_now
+        """Apply the migrations not yet recorded; returns their names."""
+        return apply_migrations(self.url, self.migrations_dir)
 
     @contextmanager
     def transaction(self) -> Iterator[PostgresConnection]:
@@ -128,6 +107,31 @@ def redacted_url(url: str) -> str:
     """The URL with its password hidden, for logs: `postgresql://reko:***@db:5432/reko`."""
     url = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
     return re.sub(r"(password\s*=\s*)(\S+)", r"\1***", url, flags=re.IGNORECASE)
+
+
+def apply_migrations(url: str, folder: Path = MIGRATIONS_DIR) -> list[str]:
+    """Apply the migrations of `folder` not yet recorded in the database of `url`; returns their names.
+
+    Each runs in its own transaction holding `pg_advisory_xact_lock`: a server starting at the same moment waits,
+    then finds the migration recorded and skips it.
+    """
+    applied_now: list[str] = []
+    with psycopg.connect(url, autocommit=True) as connection:
+        with connection.transaction():
+            connection.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
+            connection.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
+        for name, script in _migrations(folder):
+            with connection.transaction():
+                connection.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
+                if connection.execute("SELECT 1 FROM schema_migrations WHERE name = %s", (name,)).fetchone():
+                    continue
+                connection.execute(script.encode())  # several statements: the simple query protocol
+                connection.execute("INSERT INTO schema_migrations (name) VALUES (%s)", (name,))
+            applied_now.append(name)
+    return applied_now
 
 
 def _migrations(folder: Path) -> list[tuple[str, str]]:
