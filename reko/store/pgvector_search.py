@@ -29,7 +29,7 @@ HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 64
 # Candidates kept while walking the graph, for each search (pgvector's default is 40). Random 128-d unit vectors
 # with a planted match at cosine 0.6, 2 cores (bench/collections_postgres.py): see DEFAULT_EF_SEARCH's comment.
-DEFAULT_EF_SEARCH = 100
+DEFAULT_EF_SEARCH = 400
 MAX_EF_SEARCH = 1000  # pgvector refuses more; a larger MaxFaces is served by its iterative scan
 
 
