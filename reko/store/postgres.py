@@ -48,9 +48,11 @@ class PostgresDatabase:
         self.url = url
         self.migrations_dir = migrations_dir or MIGRATIONS_DIR
         self.migrate()  # before the pool: its connections look up the `vector` type the first migration makes
+        # `check`: a connection is tried (one round trip) as it is lent, so a PostgreSQL restart costs no failed
+        # requests, only new connections.
         self.pool = ConnectionPool(
             url, min_size=1, max_size=max_connections, timeout=POOL_TIMEOUT_S, kwargs={"autocommit": True},
-            configure=register_vector, name="reko", open=True,
+            configure=register_vector, check=ConnectionPool.check_connection, name="reko", open=True,
         )
 
     def migrate(self) -> list[str]:
