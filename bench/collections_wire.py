@@ -123,8 +123,7 @@ def store_scope() -> Scope:
 
 def open_store(data_dir: Path, database_url: str | None) -> Store:
     """The store the server on `data_dir` uses."""
-    settings = Settings(data_dir=data_dir)
-    return Store(settings.database_path, settings.s3_dir)
+    return Store.from_settings(Settings(data_dir=data_dir, database_url=database_url))
 
 
 def exact_top_face_ids(store: Store, queries: np.ndarray) -> list[str]:

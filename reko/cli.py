@@ -20,6 +20,7 @@ SERVE_FLAGS = {
     "workers": "inference_workers",
     "s3_endpoint": "s3_endpoint",
     "exact_search_max_faces": "exact_search_max_faces",
+    "database_url": "database_url",
     "max_in_flight": "max_in_flight",
     "max_connections": "max_connections",
     "max_header_bytes": "max_header_bytes",
@@ -45,6 +46,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from reko.server.app import create_app
     from reko.server.transport import ConnectionLimits, protocol_class, raise_file_limit
+    from reko.store.postgres import redacted_url
 
     settings = serve_settings(args)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -54,10 +56,11 @@ def _serve(args: argparse.Namespace) -> int:
     if max_connections < settings.max_connections:
         log.warning("open-file limit allows only %d connections (asked %d)", max_connections, settings.max_connections)
     limits = ConnectionLimits(max_connections, settings.max_header_bytes, settings.header_timeout_s)
+    database = redacted_url(settings.database_url) if settings.database_url else settings.database_path.resolve()
     log.info(
-        "Reko on http://%s:%d (data %s, auth %s, %d requests in flight, %d connections)", settings.host,
-        settings.port, settings.data_dir.resolve(), "on" if settings.auth else "OFF", settings.in_flight_limit,
-        max_connections,
+        "Reko on http://%s:%d (data %s, database %s, auth %s, %d requests in flight, %d connections)", settings.host,
+        settings.port, settings.data_dir.resolve(), database, "on" if settings.auth else "OFF",
+        settings.in_flight_limit, max_connections,
     )
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, http=protocol_class(limits),
@@ -115,6 +118,11 @@ def _add_serve_flags(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--threads", type=int, help="ONNX Runtime threads per inference (env REKO_THREADS)")
     serve.add_argument("--workers", type=int, help="requests computed at once (default 2, env REKO_WORKERS)")
     serve.add_argument("--s3-endpoint", help="read S3Object images from this S3-compatible endpoint")
+    serve.add_argument(
+        "--database-url", metavar="URL",
+        help="keep collections in this PostgreSQL database (pgvector) instead of SQLite, so several servers share "
+        "them: postgresql://user:password@host:5432/reko (env REKO_DATABASE_URL)",
+    )
     serve.add_argument(
         "--exact-search-max-faces", type=int, metavar="N",
         help="collections above N faces are searched with an HNSW graph (default 100000; REKO_EXACT_SEARCH_MAX_FACES)",

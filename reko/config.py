@@ -39,6 +39,7 @@ class Settings:
     body_timeout_s: float = 30.0  # a whole body (≤ 8 MiB) must arrive within this: ~2.2 Mbit/s
     keep_alive_timeout_s: int = 5  # idle time between requests before a connection is closed
     s3_endpoint: str | None = None  # read S3Object from this S3-compatible endpoint instead of the data folder
+    database_url: str | None = None  # PostgreSQL (with pgvector) shared by several servers, instead of SQLite
     # Collections bigger than this are searched with an HNSW graph (embedded backend); None: the store's default.
     exact_search_max_faces: int | None = None
     log_level: str = "INFO"
@@ -93,6 +94,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "REKO_BODY_TIMEOUT": ("body_timeout_s", float),
     "REKO_KEEP_ALIVE_TIMEOUT": ("keep_alive_timeout_s", int),
     "REKO_S3_ENDPOINT": ("s3_endpoint", str),
+    "REKO_DATABASE_URL": ("database_url", str),
     "REKO_EXACT_SEARCH_MAX_FACES": ("exact_search_max_faces", int),
     "REKO_LOG_LEVEL": ("log_level", str),
 }

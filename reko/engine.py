@@ -27,10 +27,7 @@ class Engine:
         self.settings = settings
         self.catalog = Catalog(settings.model_cache_dir)
         self.runtime = Runtime(self.catalog, settings.inference_threads)
-        self.store = Store(
-            settings.database_path, settings.s3_dir, settings.s3_endpoint, settings.index_dir,
-            settings.exact_search_max_faces,
-        )
+        self.store = Store.from_settings(settings)
         self.requests = ThreadPoolExecutor(max_workers=settings.inference_workers, thread_name_prefix="reko-request")
         self._faces: FacePipeline | None = None
         self._models_lock = threading.Lock()

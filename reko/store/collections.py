@@ -69,6 +69,11 @@ SCOPED = "account_id = ? AND region = ? AND collection_id = ?"
 class Database(Protocol):
     """What the collections need of a database; `SqliteDatabase` and `PostgresDatabase` provide it."""
 
+    # Ends a SELECT inside `transaction()` to lock the rows it read against other writers until the commit:
+    # PostgreSQL's transactions run side by side (" FOR NO KEY UPDATE"); SQLite's write transaction already
+    # excludes every other writer ("").
+    row_lock: str
+
     def transaction(self) -> AbstractContextManager[Any]:
         """A connection whose `execute(sql, parameters)` runs in one transaction, committed when the block ends."""
         ...
@@ -117,13 +122,14 @@ class CollectionStore:
     ) -> Collection:
         created = Collection(collection_id, arn, time.time(), face_model_version)
         with self.database.transaction() as connection:
-            if _collection_row(connection, scope, collection_id) is not None:
-                raise CollectionExistsError(collection_id)
-            connection.execute(
+            # ON CONFLICT: a CreateCollection of the same id committing meanwhile (on PostgreSQL) is "exists" too.
+            inserted = connection.execute(
                 "INSERT INTO collections (account_id, region, collection_id, arn, created_at_s, face_model_version) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, region, collection_id) DO NOTHING",
                 (scope.account_id, scope.region, collection_id, arn, created.created_at_s, face_model_version),
-            )
+            ).rowcount
+            if inserted == 0:
+                raise CollectionExistsError(collection_id)
             for key, value in tags.items():
                 connection.execute(
                     "INSERT INTO collection_tags VALUES (?, ?, ?, ?, ?)",
@@ -174,8 +180,7 @@ class CollectionStore:
             self.require(scope, collection_id)
             return
         with self.database.transaction() as connection:
-            if _collection_row(connection, scope, collection_id) is None:
-                raise CollectionNotFoundError(collection_id)
+            self._lock_collection(connection, scope, collection_id)
             [(last,)] = connection.execute(
                 "UPDATE counters SET value = value + ? WHERE name = 'face_seq' RETURNING value", (len(faces),)
             ).fetchall()
@@ -218,8 +223,7 @@ class CollectionStore:
         deleted: list[str] = []
         seqs: list[int] = []
         with self.database.transaction() as connection:
-            if _collection_row(connection, scope, collection_id) is None:
-                raise CollectionNotFoundError(collection_id)
+            self._lock_collection(connection, scope, collection_id)
             for face_id in dict.fromkeys(face_ids):
                 gone = connection.execute(
                     f"DELETE FROM faces WHERE {SCOPED} AND face_id = ? RETURNING seq",
@@ -267,8 +271,7 @@ class CollectionStore:
     def tag(self, scope: Scope, collection_id: str, tags: dict[str, str], max_tags: int) -> None:
         """Add `tags` to the collection, replacing the values of keys it has; refused whole if over `max_tags`."""
         with self.database.transaction() as connection:
-            if _collection_row(connection, scope, collection_id) is None:
-                raise CollectionNotFoundError(collection_id)
+            self._lock_collection(connection, scope, collection_id)
             for key, value in tags.items():
                 connection.execute(
                     "INSERT INTO collection_tags VALUES (?, ?, ?, ?, ?) "
@@ -285,8 +288,7 @@ class CollectionStore:
     def untag(self, scope: Scope, collection_id: str, keys: Sequence[str]) -> None:
         """Remove the tags of `keys` from the collection; keys it does not have are ignored."""
         with self.database.transaction() as connection:
-            if _collection_row(connection, scope, collection_id) is None:
-                raise CollectionNotFoundError(collection_id)
+            self._lock_collection(connection, scope, collection_id)
             for key in keys:
                 connection.execute(
                     f"DELETE FROM collection_tags WHERE {SCOPED} AND tag_key = ?",
@@ -302,18 +304,19 @@ class CollectionStore:
         )
         return {str(key): str(value) for key, value in rows}
 
+    def _lock_collection(self, connection: Any, scope: Scope, collection_id: str) -> None:
+        """Inside a write transaction: raise CollectionNotFoundError unless the collection exists, and hold its
+        row until the commit, so writes to one collection take turns (TagResource's count stays exact) and a
+        DeleteCollection waits for them, or went first and is seen."""
+        rows = connection.execute(
+            f"SELECT 1 FROM collections WHERE {SCOPED}{self.database.row_lock}",
+            (scope.account_id, scope.region, collection_id),
+        ).fetchall()
+        if not rows:
+            raise CollectionNotFoundError(collection_id)
+
 
 COLLECTION_COLUMNS = "collection_id, arn, created_at_s, face_model_version"
-
-
-def _collection_row(connection: Any, scope: Scope, collection_id: str) -> tuple | None:
-    """The collection's row read inside a write transaction (FOR UPDATE would be PostgreSQL only: the writes
-    that follow take the row locks they need)."""
-    rows = connection.execute(
-        f"SELECT {COLLECTION_COLUMNS} FROM collections WHERE {SCOPED}",
-        (scope.account_id, scope.region, collection_id),
-    ).fetchall()
-    return tuple(rows[0]) if rows else None
 
 
 def _collection(row: Sequence[object]) -> Collection:

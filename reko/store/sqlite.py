@@ -22,6 +22,8 @@ EMBEDDING_DTYPE = np.dtype("<f4")  # vectors are stored as little-endian float32
 class SqliteDatabase:
     """One connection shared by the process, serialised by a lock (SQLite writes are serial anyway)."""
 
+    row_lock = ""  # BEGIN IMMEDIATE already holds the one write lock: rows read in a write transaction stay as read
+
     def __init__(self, path: Path, migrations_dir: Path | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path

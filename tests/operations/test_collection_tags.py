@@ -76,8 +76,8 @@ def test_aws_prefixed_keys_are_invalid(store_client) -> None:
         store_client.delete_collection(CollectionId=name)
 
 
-def test_another_accounts_key_finds_no_such_resource(tmp_path: Path) -> None:
-    server = two_account_server(tmp_path)
+def test_another_accounts_key_finds_no_such_resource(tmp_path: Path, backend_flags: tuple[str, ...]) -> None:
+    server = two_account_server(tmp_path, *backend_flags)
     try:
         alice, bob = (client_of(server, account) for account in ACCOUNTS)
         arn = alice.create_collection(CollectionId="staff", Tags={"owner": "alice"})["CollectionArn"]

@@ -234,18 +234,18 @@ def test_search_errors(store_client, collection: str, astronaut_rgb) -> None:
     assert error_code(caught) == "ResourceNotFoundException"
 
 
-def two_account_server(data_dir: Path) -> RunningServer:
+def two_account_server(data_dir: Path, *flags: str) -> RunningServer:
     (data_dir / "credentials.json").write_text(json.dumps(ACCOUNTS))
-    return start_server(data_dir)
+    return start_server(data_dir, *flags)
 
 
 def client_of(server: RunningServer, account: dict):
     return make_client(server.url, account["access_key_id"], account["secret_access_key"])
 
 
-def test_accounts_are_isolated_and_faces_survive_a_restart(tmp_path: Path) -> None:
+def test_accounts_are_isolated_and_faces_survive_a_restart(tmp_path: Path, backend_flags: tuple[str, ...]) -> None:
     astronaut = jpeg_bytes(test_image("astronaut.png"))
-    first = two_account_server(tmp_path)
+    first = two_account_server(tmp_path, *backend_flags)
     try:
         alice, bob = (client_of(first, account) for account in ACCOUNTS)
         arn = alice.create_collection(CollectionId="staff")["CollectionArn"]
@@ -261,7 +261,7 @@ def test_accounts_are_isolated_and_faces_survive_a_restart(tmp_path: Path) -> No
         assert bob.describe_collection(CollectionId="staff")["FaceCount"] == 0
     finally:
         stop_server(first)
-    second = two_account_server(tmp_path)
+    second = two_account_server(tmp_path, *backend_flags)
     try:
         alice = client_of(second, ACCOUNTS[0])
         assert [face["FaceId"] for face in alice.list_faces(CollectionId="staff")["Faces"]] == [face_id]

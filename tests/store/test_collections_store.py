@@ -1,8 +1,9 @@
-"""The collections store: scoped by account, paginated by name, durable across a reopen."""
+"""The collections store, on each database: scoped by account, paginated by name, durable across a reopen."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,10 @@ from reko.store.collections import (
     StoredFace,
 )
 from reko.store.memory_search import MemoryFaceSearch
+from reko.store.pgvector_search import PgvectorFaceSearch
+from reko.store.postgres import PostgresDatabase
 from reko.store.sqlite import SqliteDatabase
+from tests.conftest import STORE_BACKENDS
 
 ALICE = Scope("111111111111", "us-east-1")
 BOB = Scope("222222222222", "us-east-1")
@@ -29,17 +33,37 @@ def new_face(seed: int, external: str | None = None) -> NewFace:
     return NewFace(face, vector / np.linalg.norm(vector))
 
 
-def open_store(path: Path) -> CollectionStore:
-    database = SqliteDatabase(path / "reko.sqlite3")
-    return CollectionStore(database, MemoryFaceSearch(database))
+OpenStore = Callable[[], CollectionStore]
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OpenStore]:
+    """Opens the test's database, the same one at each call, as a restarted server or a second process would."""
+    opened: list[SqliteDatabase | PostgresDatabase] = []
+
+    def open_sqlite() -> CollectionStore:
+        database = SqliteDatabase(tmp_path / "reko.sqlite3")
+        opened.append(database)
+        return CollectionStore(database, MemoryFaceSearch(database))
+
+    def open_postgres() -> CollectionStore:
+        database = PostgresDatabase(url)
+        opened.append(database)
+        return CollectionStore(database, PgvectorFaceSearch(database))
+
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres").new_database()
+    yield open_sqlite if request.param == "sqlite" else open_postgres
+    for database in opened:
+        database.close()
 
 
 def found_ids(store: CollectionStore, query: NewFace, count: int = 10) -> list[str]:
     return [face.face_id for face, _ in store.search(ALICE, "staff", query.embedding, count)]
 
 
-def test_collections_are_scoped_and_paginated(tmp_path: Path) -> None:
-    store = open_store(tmp_path)
+def test_collections_are_scoped_and_paginated(open_store: OpenStore) -> None:
+    store = open_store()
     for name in ("c", "a", "b"):
         store.create(ALICE, name, f"arn:{name}", "v1", {})
     with pytest.raises(CollectionExistsError):
@@ -54,15 +78,15 @@ def test_collections_are_scoped_and_paginated(tmp_path: Path) -> None:
     assert store.describe(BOB, "a")[0].arn == "arn:bob-a"
 
 
-def test_faces_round_trip_survive_reopen_and_cascade(tmp_path: Path) -> None:
-    store = open_store(tmp_path)
+def test_faces_round_trip_survive_reopen_and_cascade(open_store: OpenStore) -> None:
+    store = open_store()
     store.create(ALICE, "staff", "arn:staff", "v1", {})
     faces = [new_face(seed, f"img{seed}") for seed in range(3)]
     store.add_faces(ALICE, "staff", faces)
     with pytest.raises(CollectionNotFoundError):
         store.search(BOB, "staff", faces[0].embedding, 10)
     store.database.close()
-    reopened = open_store(tmp_path)
+    reopened = open_store()
     for new in faces:
         [(nearest, cosine)] = reopened.search(ALICE, "staff", new.embedding, 1)
         assert nearest == new.face and cosine == pytest.approx(1.0, abs=1e-5)
@@ -74,12 +98,11 @@ def test_faces_round_trip_survive_reopen_and_cascade(tmp_path: Path) -> None:
     listed = reopened.list_faces(ALICE, "staff", None, 10)
     assert sorted(face.face_id for face in listed) == sorted(new.face.face_id for new in faces[1:])
     reopened.delete(ALICE, "staff")
-    (count,) = reopened.database.connection.execute("SELECT COUNT(*) FROM faces").fetchone()
-    assert count == 0
+    assert reopened.database.read("SELECT COUNT(*) FROM faces") == [(0,)]
 
 
-def test_search_follows_writes_of_this_and_other_connections(tmp_path: Path) -> None:
-    store = open_store(tmp_path)
+def test_search_follows_writes_of_this_and_other_connections(open_store: OpenStore) -> None:
+    store = open_store()
     store.create(ALICE, "staff", "arn:staff", "v1", {})
     first, second, third = new_face(1), new_face(2), new_face(3)
     store.add_faces(ALICE, "staff", [first])
@@ -88,7 +111,7 @@ def test_search_follows_writes_of_this_and_other_connections(tmp_path: Path) -> 
     assert found_ids(store, third) == [third.face.face_id, first.face.face_id]
     assert found_ids(store, third, 1) == [third.face.face_id]
     store.delete_faces(ALICE, "staff", [third.face.face_id])
-    other = open_store(tmp_path)  # a second process on the same data folder
+    other = open_store()  # a second process on the same database
     other.add_faces(ALICE, "staff", [second])
     assert found_ids(store, second) == [second.face.face_id, first.face.face_id]
     store.delete_faces(ALICE, "staff", [first.face.face_id])
@@ -97,8 +120,8 @@ def test_search_follows_writes_of_this_and_other_connections(tmp_path: Path) -> 
     assert found_ids(store, second) == []
 
 
-def test_search_leaves_out_the_searched_face_and_numbers_are_never_reused(tmp_path: Path) -> None:
-    store = open_store(tmp_path)
+def test_search_leaves_out_the_searched_face_and_numbers_are_never_reused(open_store: OpenStore) -> None:
+    store = open_store()
     store.create(ALICE, "staff", "arn:staff", "v1", {})
     first, second = new_face(1), new_face(2)
     store.add_faces(ALICE, "staff", [first, second])
