@@ -204,10 +204,10 @@ def integrity(database: Path) -> str:
         connection.close()
 
 
-def test_kill_9_during_index_faces_loses_no_acknowledged_face(tmp_path: Path) -> None:
+def test_kill_9_during_index_faces_loses_no_acknowledged_face(tmp_path: Path, backend_flags: tuple[str, ...]) -> None:
     image = three_faces_jpeg()
     ledger = Ledger()
-    server = serve(tmp_path)
+    server = serve(tmp_path, *backend_flags)
     try:
         make_client(server.url).create_collection(CollectionId=COLLECTION_ID)
         for kill_round in range(KILL_ROUNDS):
@@ -215,9 +215,10 @@ def test_kill_9_during_index_faces_loses_no_acknowledged_face(tmp_path: Path) ->
             # The kill landed in calls the server had taken: at least one of them died with its connection.
             assert any(call.outcome == "connection error" for call in in_flight), in_flight
             assert not ledger.unexpected(), ledger.unexpected()
-            server = serve(tmp_path)
+            server = serve(tmp_path, *backend_flags)
             check_recovered(server, ledger, image)
     finally:
         if server.process.poll() is None:
             stop_server(server)
-    assert integrity(tmp_path / "reko.sqlite3") == "ok"
+    if not backend_flags:  # the embedded database's own check (PostgreSQL's WAL recovery is PostgreSQL's)
+        assert integrity(tmp_path / "reko.sqlite3") == "ok"
