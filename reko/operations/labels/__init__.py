@@ -1,0 +1,1 @@
+"""DetectLabels: labels with parents, categories and instances, and image properties."""
