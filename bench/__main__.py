@@ -24,6 +24,7 @@ from bench import (
     face_wear,
     identification,
     label_agreement,
+    labels,
     landmarks,
     latency,
     report,
@@ -52,6 +53,10 @@ SUITES: dict[str, tuple[str, Callable[[Path], Rows]]] = {
         identification.run,
     ),
     "latency": ("DetectFaces and CompareFaces through HTTP on 2 threads (reko serve + boto3)", latency.run),
+    "labels": (
+        "DetectLabels on the COCO subset: instance AP50, image-level labels (held-out half), latency via HTTP",
+        labels.run,
+    ),
     "collections": ("Face collection index at 10k and 100k faces: exact and HNSW, recall@1 on LFW probes",
                     collections.run),
 }

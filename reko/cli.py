@@ -82,6 +82,15 @@ def _detect_faces(args: argparse.Namespace) -> int:
     return _run_operation("DetectFaces", {"Image": image_member(args.image), "Attributes": args.attributes})
 
 
+def _detect_labels(args: argparse.Namespace) -> int:
+    request: dict[str, Any] = {"Image": image_member(args.image), "Features": args.features}
+    if args.max_labels is not None:
+        request["MaxLabels"] = args.max_labels
+    if args.min_confidence is not None:
+        request["MinConfidence"] = args.min_confidence
+    return _run_operation("DetectLabels", request)
+
+
 def _compare_faces(args: argparse.Namespace) -> int:
     request: dict[str, Any] = {"SourceImage": image_member(args.source), "TargetImage": image_member(args.target)}
     if args.similarity_threshold is not None:
@@ -176,6 +185,15 @@ def build_parser() -> argparse.ArgumentParser:
     detect.add_argument("image")
     detect.add_argument("--attributes", nargs="+", default=["DEFAULT"], help="DEFAULT, ALL, or single attributes")
     detect.set_defaults(run=_detect_faces)
+
+    labels = commands.add_parser("detect-labels", help="DetectLabels on a local image, printed as the API's JSON")
+    labels.add_argument("image")
+    labels.add_argument("--max-labels", type=int, metavar="N", help="at most N labels (default 1000)")
+    labels.add_argument("--min-confidence", type=float, metavar="C", help="0-100 (default 55)")
+    labels.add_argument(
+        "--features", nargs="+", default=["GENERAL_LABELS"], help="GENERAL_LABELS (default) and/or IMAGE_PROPERTIES"
+    )
+    labels.set_defaults(run=_detect_labels)
 
     compare = commands.add_parser(
         "compare-faces", help="CompareFaces on two local images, printed as the API's JSON",

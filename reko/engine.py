@@ -10,6 +10,7 @@ from reko.config import Settings
 from reko.operations import handler_for
 from reko.operations.common.context import Caller, OperationContext
 from reko.pipelines.faces import FacePipeline
+from reko.pipelines.labels import LabelPipeline
 from reko.store import Store
 from reko.validation import service_model, validate_request
 from reko.vision.catalog import Catalog
@@ -30,6 +31,7 @@ class Engine:
         self.store = Store.from_settings(settings)
         self.requests = ThreadPoolExecutor(max_workers=settings.inference_workers, thread_name_prefix="reko-request")
         self._faces: FacePipeline | None = None
+        self._labels: LabelPipeline | None = None
         self._models_lock = threading.Lock()
 
     @property
@@ -39,17 +41,28 @@ class Engine:
         assert self._faces is not None
         return self._faces
 
+    @property
+    def labels(self) -> LabelPipeline:
+        if self._labels is None:
+            self.load_models()
+        assert self._labels is not None
+        return self._labels
+
     def load_models(self) -> None:
         """Load every model of every implemented operation, so no request pays for a first load."""
         with self._models_lock:
             if self._faces is None:
                 self._faces = FacePipeline(self.runtime)
+            if self._labels is None:
+                self._labels = LabelPipeline(self.runtime)
 
     def dispatch(self, operation: str, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
         """Validate the parameters of a Rekognition operation and run it; Rekognition errors propagate."""
         handler = handler_for(operation)
         request = validate_request(service_model().operation_model(operation), params)
-        context = OperationContext(caller=caller, store=self.store, face_pipeline=lambda: self.faces)
+        context = OperationContext(
+            caller=caller, store=self.store, face_pipeline=lambda: self.faces, label_pipeline=lambda: self.labels
+        )
         return handler(request, context)
 
     def submit(self, operation: str, params: dict[str, Any], caller: Caller) -> Future[dict[str, Any]]:

@@ -74,3 +74,14 @@ def test_models_lists_and_verifies_every_model(tmp_path: Path) -> None:
     for model in catalog.MODELS:
         assert model.name in printed.stdout
     assert printed.stdout.count("ok  sha256") == len(catalog.MODELS)
+
+
+def test_detect_labels_prints_the_api_answer(tmp_path: Path) -> None:
+    image = tmp_path / "chelsea.jpg"
+    image.write_bytes(jpeg_bytes(test_image("chelsea.png")))
+    printed = reko("detect-labels", str(image), "--max-labels", "3", "--min-confidence", "60", data_dir=tmp_path / "d")
+    assert printed.returncode == 0, printed.stderr
+    answer = json.loads(printed.stdout)
+    assert len(answer["Labels"]) == 3 and answer["LabelModelVersion"] == "3.0"
+    assert "Cat" in [label["Name"] for label in answer["Labels"]]
+    assert all(label["Confidence"] >= 60 for label in answer["Labels"])

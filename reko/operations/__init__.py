@@ -30,6 +30,7 @@ from reko.operations.faces.users import (
     search_users,
     search_users_by_image,
 )
+from reko.operations.labels.detect import detect_labels
 
 Handler = Callable[[dict[str, Any], OperationContext], dict[str, Any]]
 
@@ -43,6 +44,7 @@ HANDLERS: dict[str, Handler] = {
     "DeleteUser": delete_user,
     "DescribeCollection": describe_collection,
     "DetectFaces": detect_faces,
+    "DetectLabels": detect_labels,
     "DisassociateFaces": disassociate_faces,
     "IndexFaces": index_faces,
     "ListCollections": list_collections,

@@ -207,6 +207,16 @@ MODELS: tuple[ModelSpec, ...] = (
         licence="Apache-2.0 (Google, tfjs-models); written by scripts/convert_image_classifier.py",
         kind="bundled",
     ),
+    ModelSpec(
+        name="label-confidence",
+        purpose="logistic curves: detector box score and classifier label probability → measured probability",
+        package="project:reko",
+        version="1",
+        source_file="label-confidence.json",
+        sha256="8fa1bbaab229f73eeeb7d3c585e26abc04025e0bbe4db28daa3cb90d79172c5e",
+        licence="Apache-2.0 (this project); fitted by scripts/fit_label_confidence.py on half of the COCO subset",
+        kind="bundled",
+    ),
     # --- more models are added above this line ---
 )
 

@@ -32,10 +32,10 @@ def test_unknown_target_is_unknown_operation(server: RunningServer) -> None:
 
 def test_model_operation_not_built_yet_says_so(rekognition) -> None:
     with pytest.raises(ClientError) as caught:
-        rekognition.detect_labels(Image={"Bytes": b"\xff\xd8\xff"})
+        rekognition.detect_text(Image={"Bytes": b"\xff\xd8\xff"})
     error = caught.value.response
     assert error["Error"]["Code"] == "NotImplementedException"
-    assert "does not implement DetectLabels" in error["Error"]["Message"]
+    assert "does not implement DetectText" in error["Error"]["Message"]
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 501
 
 

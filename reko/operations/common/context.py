@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from reko.pipelines.faces import FacePipeline
+from reko.pipelines.labels import LabelPipeline
 from reko.store import Scope, Store
 
 
@@ -24,12 +25,20 @@ class Caller:
 
 @dataclass(frozen=True)
 class OperationContext:
-    """`faces` loads the face models on first use, so an operation that needs none (ListCollections) is cheap."""
+    """`faces` and `labels` load their models on first use, so an operation that needs none (ListCollections)
+    is cheap."""
 
     caller: Caller
     store: Store
     face_pipeline: Callable[[], FacePipeline]
+    label_pipeline: Callable[[], LabelPipeline] | None = None
 
     @property
     def faces(self) -> FacePipeline:
         return self.face_pipeline()
+
+    @property
+    def labels(self) -> LabelPipeline:
+        if self.label_pipeline is None:
+            raise RuntimeError("this context was made without the label models")
+        return self.label_pipeline()

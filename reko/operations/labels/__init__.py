@@ -1,1 +1,2 @@
-"""DetectLabels: labels with parents, categories and instances, and image properties."""
+"""DetectLabels: labels with parents, categories and instances from the label models and the taxonomy file;
+image properties."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -132,11 +133,16 @@ class ObjectDetector:
         """Every class the detector can report, in COCO category order."""
         return tuple(name for name in self._column_names if name is not None)
 
-    def find_objects(self, rgb: np.ndarray) -> DetectedObjects:
+    def find_objects(
+        self, rgb: np.ndarray, tile_when: Callable[[DetectedObjects], bool] | None = None
+    ) -> DetectedObjects:
         """Find the objects of an image.
 
         Args:
             rgb: (H, W, 3) uint8 RGB image.
+            tile_when: None searches the tiles (if `tile_grid` > 1) always; otherwise they are searched only
+                when it returns True for the whole-image pass's objects, so a photo that needs no tiles costs
+                one pass.
 
         Returns:
             At most `max_objects` objects sorted by descending score, in the input image's pixels.
@@ -145,6 +151,10 @@ class ObjectDetector:
             raise ValueError(f"expected an HxWx3 uint8 RGB image, got {rgb.dtype} {rgb.shape}")
         height, width = rgb.shape[:2]
         passes = [self._candidates(rgb, 0, 0, inner_edges=(False, False, False, False))]
+        if tile_when is not None:
+            whole = self._suppressed(passes[0], height, width)
+            if not tile_when(whole):
+                return whole
         for top, left, tile_height, tile_width in self._tiles(height, width):
             tile = rgb[top : top + tile_height, left : left + tile_width]
             inner = (left > 0, top > 0, left + tile_width < width, top + tile_height < height)

@@ -1,0 +1,150 @@
+"""DetectLabels: GENERAL_LABELS from the classifier and the detector, named, merged and filtered as Rekognition does.
+
+A label's confidence is the best of what supports it (all probabilities measured, see
+reko/vision/labels/confidence.py):
+- the classifier: the calibrated summed probability of the ImageNet classes that are the label or below it;
+- the detector: the calibrated confidence of its best box, of its own class or of a class below it.
+So ancestors carry the best confidence among their descendants, a detector class and a classifier class that
+name the same thing are one label, and a label with instances is at least as confident as its best instance.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from reko.operations.common.boxes import xyxy_to_ratio_box
+from reko.operations.common.context import OperationContext
+from reko.operations.common.images import load_image
+from reko.operations.labels.taxonomy import Taxonomy, load_taxonomy
+from reko.pipelines.labels import LabelEvidence
+from reko.vision.labels.confidence import LogisticCurve
+
+DEFAULT_MIN_CONFIDENCE = 55.0  # percent, Rekognition's documented default
+DEFAULT_MAX_LABELS = 1000  # Rekognition's default and upper limit
+LABEL_MODEL_VERSION = "3.0"  # the version Rekognition reports today; our answers follow its shape
+GENERAL_LABELS = "GENERAL_LABELS"
+IMAGE_PROPERTIES = "IMAGE_PROPERTIES"
+
+
+@dataclass
+class FoundLabel:
+    """A label of one image while it is being assembled; confidences are probabilities in [0, 1]."""
+
+    name: str
+    confidence: float = 0.0
+    instances: list[tuple[np.ndarray, float]] = field(default_factory=list)  # (xyxy pixels, confidence)
+
+
+def detect_labels(request: dict[str, Any], context: OperationContext) -> dict[str, Any]:
+    """Labels of the image (GENERAL_LABELS, the default feature) and, when wired, its IMAGE_PROPERTIES."""
+    features = request.get("Features") or [GENERAL_LABELS]
+    image = load_image(request["Image"], context)
+    settings = request.get("Settings") or {}
+    answer: dict[str, Any] = {"Labels": []}
+    labels: list[dict[str, Any]] = []
+    if GENERAL_LABELS in features:
+        taxonomy = load_taxonomy()
+        evidence = context.labels.analyze(image.rgb)
+        min_confidence = request.get("MinConfidence", DEFAULT_MIN_CONFIDENCE) / 100.0
+        found = merge_evidence(evidence, taxonomy, context.labels.confidence.classifier, min_confidence)
+        kept = [label for label in found if label.confidence >= min_confidence]
+        kept = filtered(kept, settings.get("GeneralLabels") or {}, taxonomy)
+        labels = [label_member(label, taxonomy, image.width, image.height) for label in kept]
+        answer["Labels"] = labels[: request.get("MaxLabels", DEFAULT_MAX_LABELS)]
+    if IMAGE_PROPERTIES in features:
+        properties = image_properties(image.rgb, labels, settings.get("ImageProperties") or {})
+        if properties is not None:
+            answer["ImageProperties"] = properties
+    answer["LabelModelVersion"] = LABEL_MODEL_VERSION
+    return answer
+
+
+def merge_evidence(
+    evidence: LabelEvidence, taxonomy: Taxonomy, classifier_curve: LogisticCurve, min_instance_confidence: float
+) -> list[FoundLabel]:
+    """Every label the models support, best first (ties by name), instances best first.
+
+    Args:
+        classifier_curve: summed ImageNet probability of a label → probability it is in the image.
+        min_instance_confidence: boxes below this probability support their label's confidence but are not
+            listed as instances.
+    """
+    summed = taxonomy.imagenet_membership @ evidence.probabilities
+    named = taxonomy.imagenet_membership.any(axis=1)
+    from_classifier = np.where(named, classifier_curve.probability(summed), 0.0)
+    found = {
+        name: FoundLabel(name, float(confidence))
+        for name, confidence in zip(taxonomy.names, from_classifier, strict=True)
+        if confidence > 0
+    }
+    for box, class_name, confidence in zip(
+        evidence.objects.boxes, evidence.objects.class_names, evidence.object_confidence.tolist(), strict=True
+    ):
+        label = taxonomy.coco[class_name]
+        for name in taxonomy.lineage(label):
+            entry = found.setdefault(name, FoundLabel(name))
+            entry.confidence = max(entry.confidence, confidence)
+        if confidence >= min_instance_confidence:
+            found[label].instances.append((box, confidence))
+    for entry in found.values():
+        entry.instances.sort(key=lambda instance: -instance[1])
+    return sorted(found.values(), key=lambda entry: (-entry.confidence, entry.name))
+
+
+def label_member(label: FoundLabel, taxonomy: Taxonomy, width: int, height: int) -> dict[str, Any]:
+    """One `Label` in the member order of botocore's model."""
+    info = taxonomy.labels[label.name]
+    return {
+        "Name": label.name,
+        "Confidence": percent(label.confidence),
+        "Instances": [
+            {"BoundingBox": xyxy_to_ratio_box(box, width, height), "Confidence": percent(confidence)}
+            for box, confidence in label.instances
+        ],
+        "Parents": [{"Name": parent} for parent in info.parents],
+        "Aliases": [{"Name": alias} for alias in info.aliases],
+        "Categories": [{"Name": category} for category in info.categories],
+    }
+
+
+def filtered(labels: list[FoundLabel], filters: dict[str, list[str]], taxonomy: Taxonomy) -> list[FoundLabel]:
+    """`Settings.GeneralLabels`: with any inclusion filter, a label must be named by the label inclusions or
+    belong to a category of the category inclusions; then a label named by the exclusions, or in an excluded
+    category, is dropped. Names and categories match without regard to case."""
+
+    def lowered(key: str) -> set[str]:
+        return {value.lower() for value in filters.get(key) or []}
+
+    include, exclude = lowered("LabelInclusionFilters"), lowered("LabelExclusionFilters")
+    include_categories = lowered("LabelCategoryInclusionFilters")
+    exclude_categories = lowered("LabelCategoryExclusionFilters")
+
+    def keeps(label: FoundLabel) -> bool:
+        name = label.name.lower()
+        categories = {category.lower() for category in taxonomy.labels[label.name].categories}
+        if (include or include_categories) and name not in include and not categories & include_categories:
+            return False
+        return name not in exclude and not categories & exclude_categories
+
+    return [label for label in labels if keeps(label)]
+
+
+def image_properties(rgb: np.ndarray, labels: list[dict[str, Any]], settings: dict[str, Any]) -> dict[str, Any] | None:
+    """HOOK(IMAGE_PROPERTIES): `reko/operations/labels/properties.py` is built on another branch; until it is
+    merged this returns None and the answer carries no `ImageProperties` (nothing is invented). The lead wires
+    it by making `properties.image_properties(rgb, instances, settings)` the call below."""
+    try:
+        properties = importlib.import_module("reko.operations.labels.properties")
+    except ModuleNotFoundError:
+        return None
+    instances = [instance for label in labels for instance in label["Instances"]]
+    result: dict[str, Any] = properties.image_properties(rgb, instances, settings)
+    return result
+
+
+def percent(probability: float) -> float:
+    return float(min(max(probability, 0.0), 1.0) * 100.0)

@@ -1,0 +1,78 @@
+"""The label models run on one image: the ImageNet classifier and the COCO detector, in parallel.
+
+Returns the models' own outputs (ImageNet probabilities, COCO boxes and scores); naming them as labels is the
+operation's job. Tiles of the detector run only when the whole-image pass suggests small people (see
+`needs_tiles`), the cheaper route to small-person recall than tiling every photo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from reko.vision.labels.classifier import ImageClassifier
+from reko.vision.labels.confidence import LabelConfidence
+from reko.vision.labels.objects import DetectedObjects, ObjectDetector
+from reko.vision.runtime import Runtime
+
+# Tiles: 2x2 of 0.6 (5 passes), the cheaper of the two grids bench/labels_models.py measured.
+TILE_GRID = 2
+TILE_FRACTION = 0.6
+# A whole-image person box this short (as a fraction of the image's height) with at least this score says the
+# photo holds people the 300x300 pass may miss: then the tiles run. Chosen on the COCO subset (bench/labels.py).
+SMALL_PERSON_HEIGHT_FRACTION = 0.25
+SMALL_PERSON_MIN_SCORE = 0.2
+
+
+@dataclass(frozen=True)
+class LabelEvidence:
+    """What the label models say of one image.
+
+    Attributes:
+        objects: detector boxes in pixels of the image, raw scores, COCO class names; best first.
+        object_confidence: (n,) float32 calibrated probability that each object is right.
+        probabilities: (1000,) float32 ImageNet softmax, in the classifier's class order.
+        tiled: whether the detector's tiles were searched.
+    """
+
+    objects: DetectedObjects
+    object_confidence: np.ndarray
+    probabilities: np.ndarray
+    tiled: bool
+
+
+class LabelPipeline:
+    """The label models of one process, loaded once."""
+
+    def __init__(self, runtime: Runtime, *, adaptive_tiles: bool = True) -> None:
+        self.runtime = runtime
+        self.detector = ObjectDetector(runtime, tile_grid=TILE_GRID, tile_fraction=TILE_FRACTION)
+        self.classifier = ImageClassifier(runtime)
+        self.confidence = LabelConfidence.load(runtime.model_path("label-confidence"))
+        self.adaptive_tiles = adaptive_tiles
+
+    def analyze(self, rgb: np.ndarray) -> LabelEvidence:
+        """Run the classifier on the shared pool while this thread runs the detector."""
+        probabilities = self.runtime.submit(self.classifier.probabilities, rgb)
+        tiled = False
+
+        def tile_when(whole: DetectedObjects) -> bool:
+            nonlocal tiled
+            tiled = self.adaptive_tiles and needs_tiles(whole, rgb.shape[0])
+            return tiled
+
+        objects = self.detector.find_objects(rgb, tile_when=tile_when)
+        return LabelEvidence(
+            objects=objects,
+            object_confidence=self.confidence.detector.probability(objects.scores),
+            probabilities=probabilities.result(),
+            tiled=tiled,
+        )
+
+
+def needs_tiles(whole: DetectedObjects, image_height_px: int) -> bool:
+    """Whether the whole-image pass found a person short enough that smaller ones are likely missed."""
+    heights = whole.boxes[:, 3] - whole.boxes[:, 1]
+    people = (np.array(whole.class_names) == "person") & (whole.scores >= SMALL_PERSON_MIN_SCORE)
+    return bool(np.any(people & (heights < SMALL_PERSON_HEIGHT_FRACTION * image_height_px)))

@@ -1,0 +1,48 @@
+"""Model scores → measured probabilities: the logistic curves behind DetectLabels' confidences.
+
+The SSD's sigmoid class score and the classifier's softmax are rankings, not likelihoods. Each is mapped by a
+logistic curve on its logit, fitted by scripts/fit_label_confidence.py on COCO images (catalogued as
+"label-confidence"; data, split and fit in its .md): for the detector, the probability that a box is a true
+positive at IoU 0.5; for the classifier, the probability that a label is in the image given the summed
+probability of the ImageNet classes under it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+LOGIT_CLIP = 1e-6  # keeps logit finite at scores of exactly 0 or 1
+
+
+@dataclass(frozen=True)
+class LogisticCurve:
+    """p = 1 / (1 + exp(-(slope * logit(score) + intercept)))."""
+
+    slope: float
+    intercept: float
+
+    def probability(self, scores: np.ndarray) -> np.ndarray:
+        """(n,) float32 probabilities of (n,) scores in [0, 1]."""
+        clipped = np.clip(np.asarray(scores, np.float64), LOGIT_CLIP, 1 - LOGIT_CLIP)
+        z = self.slope * np.log(clipped / (1 - clipped)) + self.intercept
+        return (1 / (1 + np.exp(-z))).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class LabelConfidence:
+    """The two curves: detector box score → P(true positive); classifier label probability → P(present)."""
+
+    detector: LogisticCurve
+    classifier: LogisticCurve
+
+    @classmethod
+    def load(cls, path: Path) -> LabelConfidence:
+        data = json.loads(path.read_text())
+        return cls(
+            detector=LogisticCurve(**data["detector"]["curve"]),
+            classifier=LogisticCurve(**data["classifier"]["curve"]),
+        )
