@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bench import (
     collections,
+    collections_wire,
     face_age_gender,
     face_compare,
     face_detection,
@@ -23,6 +24,7 @@ from bench import (
     face_gender,
     face_wear,
     identification,
+    image_properties,
     label_agreement,
     labels,
     landmarks,
@@ -56,6 +58,14 @@ SUITES: dict[str, tuple[str, Callable[[Path], Rows]]] = {
     "labels": (
         "DetectLabels on the COCO subset: instance AP50, image-level labels (held-out half), latency via HTTP",
         labels.run,
+    ),
+    "image_properties": (
+        "DetectLabels IMAGE_PROPERTIES: foreground IoU against hand masks (method chosen on them), latency",
+        image_properties.run,
+    ),
+    "collections_wire": (
+        "Face collections through HTTP: IndexFaces throughput, SearchFacesByImage whole call, start-up, disk",
+        collections_wire.run,
     ),
     "collections": ("Face collection index at 10k and 100k faces: exact and HNSW, recall@1 on LFW probes",
                     collections.run),

@@ -117,6 +117,29 @@ def test_general_labels_filters(rekognition, chelsea_jpeg: bytes, filters: dict,
 def test_image_properties_alone_answers_no_general_labels(server: RunningServer, chelsea_jpeg: bytes) -> None:
     answer = raw_detect_labels(server, chelsea_jpeg, Features=["IMAGE_PROPERTIES"])
     assert answer["Labels"] == []
+    assert set(answer["ImageProperties"]) >= {"Quality", "DominantColors", "Foreground", "Background"}
+    assert output_errors("DetectLabels", answer) == []
+
+
+def test_image_properties_of_a_red_and_blue_image(rekognition) -> None:
+    """Left 3/4 pure red, right 1/4 pure blue: those two colours, in those shares, biggest first."""
+    rgb = np.zeros((200, 400, 3), np.uint8)
+    rgb[:, :300] = (255, 0, 0)
+    rgb[:, 300:] = (0, 0, 255)
+    answer = rekognition.detect_labels(
+        Image={"Bytes": jpeg_bytes(rgb, quality=100)}, Features=["IMAGE_PROPERTIES"],
+        Settings={"ImageProperties": {"MaxDominantColors": 2}},
+    )
+    red, blue = answer["ImageProperties"]["DominantColors"]
+    assert (red["CSSColor"], red["SimplifiedColor"], red["HexCode"]) == ("red", "red", "#ff0000")
+    assert (blue["CSSColor"], blue["SimplifiedColor"]) == ("blue", "blue")
+    assert red["PixelPercent"] == pytest.approx(75, abs=2) and blue["PixelPercent"] == pytest.approx(25, abs=2)
+
+
+def test_both_features_give_instances_their_colours(server: RunningServer, chelsea_jpeg: bytes) -> None:
+    answer = raw_detect_labels(server, chelsea_jpeg, Features=["GENERAL_LABELS", "IMAGE_PROPERTIES"])
+    instances = [instance for label in answer["Labels"] for instance in label["Instances"]]
+    assert instances and all(instance["DominantColors"] for instance in instances)
     assert output_errors("DetectLabels", answer) == []
 
 

@@ -10,7 +10,6 @@ name the same thing are one label, and a label with instances is at least as con
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +18,7 @@ import numpy as np
 from reko.operations.common.boxes import xyxy_to_ratio_box
 from reko.operations.common.context import OperationContext
 from reko.operations.common.images import load_image
+from reko.operations.labels import properties
 from reko.operations.labels.taxonomy import Taxonomy, load_taxonomy
 from reko.pipelines.labels import LabelEvidence
 from reko.vision.labels.confidence import LogisticCurve
@@ -40,12 +40,16 @@ class FoundLabel:
 
 
 def detect_labels(request: dict[str, Any], context: OperationContext) -> dict[str, Any]:
-    """Labels of the image (GENERAL_LABELS, the default feature) and, when wired, its IMAGE_PROPERTIES."""
+    """Labels of the image (GENERAL_LABELS, the default feature) and its IMAGE_PROPERTIES when asked.
+
+    With both features each instance also carries its `DominantColors`. Without GENERAL_LABELS the foreground of
+    IMAGE_PROPERTIES still comes from the detector's boxes (one detector pass, no classifier).
+    """
     features = request.get("Features") or [GENERAL_LABELS]
     image = load_image(request["Image"], context)
     settings = request.get("Settings") or {}
     answer: dict[str, Any] = {"Labels": []}
-    labels: list[dict[str, Any]] = []
+    kept: list[FoundLabel] = []
     if GENERAL_LABELS in features:
         taxonomy = load_taxonomy()
         evidence = context.labels.analyze(image.rgb)
@@ -53,12 +57,18 @@ def detect_labels(request: dict[str, Any], context: OperationContext) -> dict[st
         found = merge_evidence(evidence, taxonomy, context.labels.confidence.classifier, min_confidence)
         kept = [label for label in found if label.confidence >= min_confidence]
         kept = filtered(kept, settings.get("GeneralLabels") or {}, taxonomy)
-        labels = [label_member(label, taxonomy, image.width, image.height) for label in kept]
-        answer["Labels"] = labels[: request.get("MaxLabels", DEFAULT_MAX_LABELS)]
+        kept = kept[: request.get("MaxLabels", DEFAULT_MAX_LABELS)]
+        answer["Labels"] = [label_member(label, taxonomy, image.width, image.height) for label in kept]
     if IMAGE_PROPERTIES in features:
-        properties = image_properties(image.rgb, labels, settings.get("ImageProperties") or {})
-        if properties is not None:
-            answer["ImageProperties"] = properties
+        if GENERAL_LABELS in features:
+            boxes = np.array([box for label in kept for box, _ in label.instances], np.float32).reshape(-1, 4)
+            max_colors = properties.max_dominant_colors(settings)
+            for label, member in zip(kept, answer["Labels"], strict=True):
+                for (box, _), instance in zip(label.instances, member["Instances"], strict=True):
+                    instance["DominantColors"] = properties.instance_dominant_colors(image.rgb, box, max_colors)
+        else:
+            boxes = context.labels.detector.find_objects(image.rgb).boxes
+        answer["ImageProperties"] = properties.image_properties(image.rgb, boxes, settings)
     answer["LabelModelVersion"] = LABEL_MODEL_VERSION
     return answer
 
@@ -131,19 +141,6 @@ def filtered(labels: list[FoundLabel], filters: dict[str, list[str]], taxonomy: 
         return name not in exclude and not categories & exclude_categories
 
     return [label for label in labels if keeps(label)]
-
-
-def image_properties(rgb: np.ndarray, labels: list[dict[str, Any]], settings: dict[str, Any]) -> dict[str, Any] | None:
-    """HOOK(IMAGE_PROPERTIES): `reko/operations/labels/properties.py` is built on another branch; until it is
-    merged this returns None and the answer carries no `ImageProperties` (nothing is invented). The lead wires
-    it by making `properties.image_properties(rgb, instances, settings)` the call below."""
-    try:
-        properties = importlib.import_module("reko.operations.labels.properties")
-    except ModuleNotFoundError:
-        return None
-    instances = [instance for label in labels for instance in label["Instances"]]
-    result: dict[str, Any] = properties.image_properties(rgb, instances, settings)
-    return result
 
 
 def percent(probability: float) -> float:
