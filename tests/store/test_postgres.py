@@ -19,6 +19,8 @@ from pgvector import Vector
 from pgvector.psycopg import register_vector
 from psycopg import sql
 
+from reko import config
+from reko.cli import build_parser, serve_settings
 from reko.store import Scope
 from reko.store.collections import CollectionNotFoundError, CollectionStore, NewFace, StoredFace
 from reko.store.pgvector_search import PgvectorFaceSearch, index_name, nearest_statement
@@ -196,6 +198,14 @@ def test_search_is_planned_through_the_collections_hnsw_index(postgres: Postgres
         assert left == 0
     finally:
         store.database.close()
+
+
+def test_the_database_url_comes_from_the_variable_and_the_flag_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert config.from_environment({}).database_url is None  # SQLite
+    monkeypatch.setenv("REKO_DATABASE_URL", "postgresql://reko@db/reko")
+    assert serve_settings(build_parser().parse_args(["serve"])).database_url == "postgresql://reko@db/reko"
+    flagged = build_parser().parse_args(["serve", "--database-url", "postgresql://reko@other/reko"])
+    assert serve_settings(flagged).database_url == "postgresql://reko@other/reko"
 
 
 def test_passwords_never_reach_a_log() -> None:
