@@ -23,8 +23,11 @@ def red_blue(height: int = 120, width: int = 200, red_fraction: float = 0.7) -> 
 
 
 def test_css_table_is_pillows_css_names_one_per_value() -> None:
-    assert all(ImageColor.colormap[name] == code for name, code, _ in CSS_COLORS)
-    assert {code for _, code, _ in CSS_COLORS} == set(ImageColor.colormap.values())
+    # ImageColor.getrgb, not colormap: Pillow caches parsed tuples into colormap once a name has been looked up.
+    assert all(ImageColor.getrgb(name) == ImageColor.getrgb(code) for name, code, _ in CSS_COLORS)
+    assert {ImageColor.getrgb(code) for _, code, _ in CSS_COLORS} == {
+        ImageColor.getrgb(name) for name in ImageColor.colormap
+    }
     assert len({code for _, code, _ in CSS_COLORS}) == len(CSS_COLORS) == 139
     assert {simplified for *_, simplified in CSS_COLORS} == set(SIMPLIFIED_COLORS)
     assert len(SIMPLIFIED_COLORS) == 12
