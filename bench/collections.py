@@ -6,16 +6,18 @@ positions and keyed by seq 1..n. The queries: every other photo of a person inde
 true match is an indexed photo. Recall@1 is against exact search over the same vectors (the target is >= 0.99);
 `rank1` is the share of probes whose top match is their own person, for scale.
 
-Each row is one index kind at one size: `exact` (NumPy) and `hnsw` (usearch, Reko's parameters) for each
-`expansion_search`. Columns: `build_s` (one `add` of every face; for exact a copy) and its CPU seconds, search
-p50/p95 in ms with BLAS on 1 thread and on its default (all cores, as the server runs it; the graph searches on one
-thread either way), `save_s`/`load_s` of a snapshot and its bytes per face, and `reconcile_s`: load the snapshot,
-then bring it up to date after 10,000 adds and 1,000 deletes (vectors fetched from memory: no database read).
+Each row is one index kind at one size: `exact` (NumPy) and Reko's `quantized scan` (faiss PQ fast scan + exact
+re-rank, reko/store/quantized_scan.py) above `SCAN_MIN_FACES`; `--peers` adds usearch HNSW (for each
+`expansion_search`) and faiss IndexFlatIP at the largest size. Columns: `build_s` (one `add` of every face; for
+exact a copy) and its CPU seconds, search p50/p95 in ms with BLAS on 1 thread and on its default (all cores, as the
+server runs it; the scan and the graph search on one thread either way), `save_s`/`load_s` of a snapshot and its
+bytes per face, and `reconcile_s`: load the snapshot, then bring it up to date after 10,000 adds and 1,000
+deletes (vectors fetched from memory: no database read).
 
 The LFW vectors are cached in bench/results/cache (keyed by the embedder's hash: delete the file after changing
-detection or alignment), and so is each built graph, so search figures can be re-measured without a rebuild.
+detection or alignment), and so is each built scan, so search figures can be re-measured without a rebuild.
 `python -m bench --only collections` runs 10k and 100k; `python -m bench.collections --sizes 10000,100000,1000000`
-adds 1M (~15 min to build on 2 cores), `--faiss` adds faiss IndexFlatIP and IndexHNSWFlat at the largest size.
+adds 1M (the scan builds in ~15 s; a usearch graph of `--peers` in ~19 min on 2 cores).
 """
 
 from __future__ import annotations
@@ -32,14 +34,13 @@ from threadpoolctl import threadpool_limits
 
 from bench import report
 from bench.datasets import DATA_DIR
-from reko.store import vector_index
 from reko.store.vector_index import FaceVectorIndex, reconcile
 from reko.vision.catalog import spec
 
 CACHE_DIR = report.RESULTS_DIR / "cache"
 DEFAULT_SIZES = (10_000, 100_000)
 EXPANSION_SEARCH_SWEEP = (128, 256, 512, 1024)
-GRAPH_MIN_FACES = 100_000  # smaller collections get no graph row: exact search is ~1 ms there
+SCAN_MIN_FACES = 100_000  # smaller collections get no scan row: exact search is a few ms there
 NO_LIMIT_FACES = 1 << 62  # keeps an index exact, even after the reconcile's adds
 TIMED_QUERIES = 300  # probes timed per row (recall uses all of them)
 WARM_UP_QUERIES = 20
@@ -147,19 +148,18 @@ def search_row(search: Callable[[np.ndarray], np.ndarray], collection: Collectio
 
 
 def built_index(
-    collection: Collection, graph: bool, fillers: str
+    collection: Collection, scan: bool, fillers: str
 ) -> tuple[FaceVectorIndex, tuple[float, float | None], Path]:
-    """The index, its build's (wall, CPU) seconds, and where a built graph is cached as a snapshot.
+    """The index, its build's (wall, CPU) seconds, and where a built scan is cached as a snapshot.
 
     CPU seconds (every thread of the process) say what the build costs when other jobs share the cores.
     """
     size = len(collection.keys)
-    kind = (f"M{vector_index.HNSW_CONNECTIVITY}-efa{vector_index.HNSW_EXPANSION_ADD}-{vector_index.HNSW_DTYPE}"
-            if graph else "exact")
+    kind = "scan-pq32x4" if scan else "exact"
     path = CACHE_DIR / f"collection-{size}-{kind}{'' if fillers == 'isotropic' else '-' + fillers}.snapshot"
     build_record = path.with_suffix(".build_s")
-    exact_max_faces = 0 if graph else NO_LIMIT_FACES
-    if graph and path.is_file() and build_record.is_file():
+    exact_max_faces = 0 if scan else NO_LIMIT_FACES
+    if scan and path.is_file() and build_record.is_file():
         loaded = FaceVectorIndex.load(path, exact_max_faces)
         if loaded is not None:
             fields = [float(field) for field in build_record.read_text().split()]  # CPU seconds came later
@@ -169,7 +169,7 @@ def built_index(
     index.add(collection.keys, collection.vectors)
     build_s, build_cpu_s = time.perf_counter() - started, time.process_time() - started_cpu
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    if graph:  # an exact snapshot is as quick to remake as to read
+    if scan:  # an exact snapshot is as quick to remake as to read
         index.save(path, last_seq=size)
         build_record.write_text(f"{build_s:.3f} {build_cpu_s:.3f}\n")
     return index, (build_s, build_cpu_s), path
@@ -205,28 +205,28 @@ def measure_size(size: int, lfw: LfwVectors, fillers: str = "isotropic") -> Rows
     collection = make_collection(size, lfw, fillers)
     truth = exact_top1(collection.vectors, lfw.probes)
     rows: Rows = []
-    for graph in (False, True) if size >= GRAPH_MIN_FACES else (False,):
-        index, (build_s, build_cpu_s), path = built_index(collection, graph, fillers)
+    for scan in (False, True) if size >= SCAN_MIN_FACES else (False,):
+        index, (build_s, build_cpu_s), path = built_index(collection, scan, fillers)
         durability = durability_row(index, path, collection)
-        for expansion in EXPANSION_SEARCH_SWEEP if graph else (None,):
-            if expansion is not None:
-                index.expansion_search = expansion
 
-            def search(query: np.ndarray, index: FaceVectorIndex = index) -> np.ndarray:
-                return index.search(query, 1)[0]
+        def search(query: np.ndarray, index: FaceVectorIndex = index) -> np.ndarray:
+            return index.search(query, 1)[0]
 
-            row: dict[str, object] = {"faces": size, "fillers": fillers, "index": "hnsw" if graph else "exact (NumPy)",
-                                      "expansion_search": expansion, "build_s": round(build_s, 1),
-                                      "build_cpu_s": None if build_cpu_s is None else round(build_cpu_s, 1)}
-            rows.append(row | search_row(search, collection, lfw, truth) | durability)
-            print(report.markdown(rows[-1:]), flush=True)
+        row: dict[str, object] = {
+            "faces": size, "fillers": fillers, "index": "quantized scan (Reko)" if scan else "exact (NumPy)",
+            "expansion_search": None, "build_s": round(build_s, 1),
+            "build_cpu_s": None if build_cpu_s is None else round(build_cpu_s, 1),
+        }
+        rows.append(row | search_row(search, collection, lfw, truth) | durability)
+        print(report.markdown(rows[-1:]), flush=True)
         del index  # the next kind's copy of the vectors replaces this one
     return rows
 
 
-def faiss_rows(size: int, lfw: LfwVectors, fillers: str) -> Rows:
-    """faiss IndexFlatIP (exact) and IndexHNSWFlat (M 32, efConstruction 40: its defaults) for comparison."""
+def peer_rows(size: int, lfw: LfwVectors, fillers: str) -> Rows:
+    """usearch HNSW (M 16, expansion_add 64, f16: the parameters Reko tried first) and faiss IndexFlatIP (exact)."""
     import faiss
+    from usearch.index import Index
 
     collection = make_collection(size, lfw, fillers)
     truth = exact_top1(collection.vectors, lfw.probes)
@@ -235,32 +235,34 @@ def faiss_rows(size: int, lfw: LfwVectors, fillers: str) -> Rows:
     started = time.perf_counter()
     flat.add(collection.vectors)
     flat_s = time.perf_counter() - started
-    hnsw = faiss.IndexHNSWFlat(128, 32, faiss.METRIC_INNER_PRODUCT)
+    graph = Index(ndim=128, metric="ip", dtype="f16", connectivity=16, expansion_add=64)
     started = time.perf_counter()
-    hnsw.add(collection.vectors)
-    hnsw_s = time.perf_counter() - started
-    for name, index, build_s, sweep in (("faiss IndexFlatIP", flat, flat_s, (None,)),
-                                         ("faiss IndexHNSWFlat M32", hnsw, hnsw_s, EXPANSION_SEARCH_SWEEP)):
-        for expansion in sweep:
-            if expansion is not None:
-                index.hnsw.efSearch = expansion
+    graph.add(collection.keys, collection.vectors)
+    graph_s = time.perf_counter() - started
 
-            def search(query: np.ndarray, index: object = index) -> np.ndarray:
-                return collection.keys[index.search(query[None], 1)[1][0]]  # type: ignore[attr-defined]
+    def flat_search(query: np.ndarray) -> np.ndarray:
+        return collection.keys[flat.search(query[None], 1)[1][0]]
 
-            row: dict[str, object] = {"faces": size, "fillers": fillers, "index": name, "expansion_search": expansion,
-                                      "build_s": round(build_s, 1)}
-            rows.append(row | search_row(search, collection, lfw, truth))
-            print(report.markdown(rows[-1:]), flush=True)
+    rows.append({"faces": size, "fillers": fillers, "index": "faiss IndexFlatIP", "expansion_search": None,
+                 "build_s": round(flat_s, 1)} | search_row(flat_search, collection, lfw, truth))
+    for expansion in EXPANSION_SEARCH_SWEEP:
+        graph.expansion_search = expansion  # type: ignore[misc]
+
+        def graph_search(query: np.ndarray) -> np.ndarray:
+            return np.asarray(graph.search(query, 1, threads=1).keys, np.int64)
+
+        rows.append({"faces": size, "fillers": fillers, "index": "usearch HNSW M16", "expansion_search": expansion,
+                     "build_s": round(graph_s, 1)} | search_row(graph_search, collection, lfw, truth))
+        print(report.markdown(rows[-1:]), flush=True)
     return rows
 
 
-def run(data_dir: Path, sizes: tuple[int, ...] = DEFAULT_SIZES, with_faiss: bool = False,
+def run(data_dir: Path, sizes: tuple[int, ...] = DEFAULT_SIZES, with_peers: bool = False,
         fillers: str = "isotropic") -> Rows:
     lfw = lfw_vectors(data_dir)
     rows = [row for size in sizes for row in measure_size(size, lfw, fillers)]
-    if with_faiss:
-        rows += faiss_rows(max(sizes), lfw, fillers)
+    if with_peers:
+        rows += peer_rows(max(sizes), lfw, fillers)
     return rows
 
 
@@ -268,11 +270,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)), help="comma-separated face counts")
-    parser.add_argument("--faiss", action="store_true", help="add faiss baselines at the largest size")
+    parser.add_argument("--peers", action="store_true", help="add usearch HNSW and faiss flat at the largest size")
     parser.add_argument("--fillers", choices=FILLER_KINDS, default="isotropic")
     arguments = parser.parse_args()
     sizes = tuple(int(size) for size in arguments.sizes.split(","))
-    rows = run(arguments.data_dir, sizes, arguments.faiss, arguments.fillers)
+    rows = run(arguments.data_dir, sizes, arguments.peers, arguments.fillers)
     print(report.markdown(rows))
     name = "_".join(["collections", *map(str, sizes), arguments.fillers.replace("-", "_")])
     print(f"saved {report.save(name, rows)}")

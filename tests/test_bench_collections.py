@@ -1,4 +1,4 @@
-"""bench/collections.py on a small synthetic collection: every column is filled and a built graph is reused."""
+"""bench/collections.py on a small synthetic collection: every column is filled and a built scan is reused."""
 
 from __future__ import annotations
 
@@ -24,16 +24,15 @@ def synthetic_lfw(people: int = 40, seed: int = 0) -> collections.LfwVectors:
 @pytest.mark.parametrize("fillers", collections.FILLER_KINDS)
 def test_measure_size_fills_every_column(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fillers: str) -> None:
     monkeypatch.setattr(collections, "CACHE_DIR", tmp_path)
-    monkeypatch.setattr(collections, "GRAPH_MIN_FACES", 1_000)
-    monkeypatch.setattr(collections, "EXPANSION_SEARCH_SWEEP", (64,))
+    monkeypatch.setattr(collections, "SCAN_MIN_FACES", 1_000)
     monkeypatch.setattr(collections, "RECONCILE_ADDS", 100)
     monkeypatch.setattr(collections, "RECONCILE_DELETES", 10)
     lfw = synthetic_lfw()
     rows = collections.measure_size(2_000, lfw, fillers)
-    assert [row["index"] for row in rows] == ["exact (NumPy)", "hnsw"]
+    assert [row["index"] for row in rows] == ["exact (NumPy)", "quantized scan (Reko)"]
     for row in rows:
         assert row["recall1"] == 1.0 and row["rank1"] == 1.0
         assert all(value is not None for key, value in row.items() if key != "expansion_search")
-    assert len(list(tmp_path.glob("collection-2000-*.snapshot"))) == 1  # the graph, kept for the next run
+    assert len(list(tmp_path.glob("collection-2000-*.snapshot"))) == 1  # the scan, kept for the next run
     again = collections.measure_size(2_000, lfw, fillers)
     assert again[1]["build_s"] == rows[1]["build_s"]  # read back, not rebuilt

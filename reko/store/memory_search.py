@@ -151,7 +151,7 @@ class MemoryFaceSearch:
         path = self._snapshot_path(*key)
         with self._lock:
             index = self._indexes.get(key)
-            if path is None or index is None or not index.uses_graph or key not in self._changed:
+            if path is None or index is None or not index.uses_scan or key not in self._changed:
                 return
             self._changed.discard(key)
         path.parent.mkdir(parents=True, exist_ok=True)

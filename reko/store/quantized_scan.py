@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from typing import Any
 
 import faiss
 import numpy as np
@@ -37,7 +38,7 @@ class QuantizedScan:
 
     def __init__(self, training_vectors: np.ndarray) -> None:
         """Train the codebooks on (n, 128) float32 unit vectors (a sample of the faces to be added)."""
-        self._index = _new_index()
+        self._index: Any = _new_index()  # faiss.IndexRefineFlat (faiss ships no type hints)
         self._index.train(_sample(training_vectors))
         self._keys = np.empty(0, np.int64)  # key of each faiss position
         self._alive = np.empty(0, bool)
@@ -108,9 +109,9 @@ class QuantizedScan:
 
     def _rebuild(self) -> None:
         """Drop the dead positions: retrain on the live vectors and add them again."""
-        vectors = faiss.rev_swig_ptr(
-            faiss.downcast_index(self._index.refine_index).get_xb(), self._index.ntotal * EMBEDDING_SIZE
-        ).reshape(-1, EMBEDDING_SIZE)[self._alive].copy()
+        flat: Any = faiss.downcast_index(self._index.refine_index)  # the float32 vectors, in position order
+        vectors = faiss.rev_swig_ptr(flat.get_xb(), self._index.ntotal * EMBEDDING_SIZE)
+        vectors = vectors.reshape(-1, EMBEDDING_SIZE)[self._alive].copy()
         keys = self._keys[self._alive]
         self._index = _new_index()
         self._index.train(_sample(vectors))
@@ -119,7 +120,7 @@ class QuantizedScan:
             self.add(keys, vectors)
 
 
-def _new_index() -> faiss.IndexRefineFlat:
+def _new_index() -> Any:
     fast_scan = faiss.IndexPQFastScan(EMBEDDING_SIZE, PQ_SUBQUANTIZERS, PQ_BITS, faiss.METRIC_INNER_PRODUCT)
     return faiss.IndexRefineFlat(fast_scan)  # faiss's Python layer keeps `fast_scan` referenced by the index
 

@@ -1,13 +1,10 @@
-"""The face vectors of one collection, keyed by the faces' `seq`: exact search while small, HNSW above.
+"""The face vectors of one collection, keyed by the faces' `seq`: exact search while small, a quantized scan above.
 
 Up to `EXACT_SEARCH_MAX_FACES` faces a search is exact: one NumPy matrix-vector product and a partial sort, nothing
-missed and nothing to keep consistent. Past that the vectors move into a usearch HNSW graph (Apache-2.0; it deletes
-natively and a snapshot loads in about a second at 1M). The graph stays once built, even if the collection shrinks
-back: usearch keeps removed nodes as tombstones that are skipped in results, and a collection that lost most of its
-faces is best rebuilt from SQLite (`reconcile` into a new index).
-
-Parameters (PARAMETERS_MEASURED below) come from `python -m bench --only collections` and the sweep behind it on
-LFW SFace vectors mixed with random unit vectors, 2 busy cores.
+missed and nothing to keep consistent. Past that the vectors move into a `QuantizedScan` (faiss PQ fast scan over
+every face, then an exact re-rank; see reko/store/quantized_scan.py): ~1 ms at 1M faces with recall@1 1.0 where a
+usearch HNSW graph reached 0.69–0.86 on random vectors after an 18-minute build (bench/collections.py and the
+measurements there). The scan stays once built, even if the collection shrinks back.
 
 The database stays the source of truth: `save` writes an atomic snapshot that records the highest `seq` it covers,
 `load` gives it back (None when missing or damaged), and `reconcile` brings a loaded snapshot (or an empty index)
@@ -16,49 +13,39 @@ up to date with the seqs the database holds, so faces deleted since the snapshot
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from usearch.index import Index
 
+from reko.store.quantized_scan import QuantizedScan
 from reko.store.snapshot_file import read_snapshot, write_snapshot
 
 EMBEDDING_SIZE = 128  # SFace's vector length
 BuildRunner = Callable[[Callable[[], None]], None]  # runs a graph build: now, or on a background thread
 EXACT_SEARCH_MAX_FACES = 100_000  # NumPy exact: ~8 ms a query at 100k on 2 cores, ~80 ms at 1M
-HNSW_CONNECTIVITY = 16  # M: links a node keeps per layer
-HNSW_EXPANSION_ADD = 64  # candidates while inserting
-HNSW_EXPANSION_SEARCH = 512  # candidates while searching: recall@1 >= 0.99 on LFW probes at 1M
-HNSW_DTYPE = "f16"  # 256 bytes a face in the graph; cosines stay within ~1e-3 of float32's
-ADD_THREADS = os.cpu_count() or 1  # usearch inserts a batch in parallel
 RECONCILE_BATCH_FACES = 10_000  # vectors fetched from the database per call of `fetch`
 
 SNAPSHOT_EXACT = 1  # payload: int64 keys then float32 (count, 128) vectors
-SNAPSHOT_HNSW = 2  # payload: usearch's own serialisation
+SNAPSHOT_SCAN = 3  # payload: QuantizedScan.to_bytes (2 was a usearch graph, no longer read)
 
 
 class FaceVectorIndex:
     """Cosine search over the unit vectors of one collection, keyed by int64 `seq`.
 
-    Thread safety: one lock guards every read and write. A search holds it for milliseconds (exact at the limit or
-    HNSW at 1M) and an IndexFaces call adds at most 100 faces, so a reader waits at most about one search; the one
-    long job, building the graph when the collection grows past the exact limit, runs outside the lock on arrays
+    Thread safety: one lock guards every read and write. A search holds it for milliseconds (exact at the limit, the
+    scan at 1M) and an IndexFaces call adds at most 100 faces, so a reader waits at most about one search; the one
+    long job, building the scan when the collection grows past the exact limit, runs outside the lock on arrays
     that are never changed in place, while searches stay exact and later writes are queued and replayed.
 
     Args:
-        exact_max_faces: the size above which searches go to the HNSW graph (tests pass a small one).
-        expansion_search: the graph's candidates per search (the bench sweeps it).
+        exact_max_faces: the size above which searches go to the quantized scan (tests pass a small one).
+        run_build: runs the scan's build (default: at once, in the adding thread; the store passes a background one).
     """
 
-    def __init__(
-        self, exact_max_faces: int = EXACT_SEARCH_MAX_FACES, expansion_search: int = HNSW_EXPANSION_SEARCH,
-        run_build: BuildRunner | None = None,
-    ) -> None:
+    def __init__(self, exact_max_faces: int = EXACT_SEARCH_MAX_FACES, run_build: BuildRunner | None = None) -> None:
         self.exact_max_faces = exact_max_faces
-        self.expansion_search = expansion_search
         self.run_build: BuildRunner = run_build or _call_now
         self._lock = threading.Lock()
         # Exact mode: rows [0, _size) of these arrays; rows are only ever appended, never rewritten, so a builder
@@ -66,11 +53,11 @@ class FaceVectorIndex:
         self._keys = np.empty(0, np.int64)
         self._vectors = np.empty((0, EMBEDDING_SIZE), np.float32)
         self._size = 0
-        self._graph: Index | None = None
+        self._graph: QuantizedScan | None = None
         self._pending: list[tuple[np.ndarray, np.ndarray | None]] | None = None  # writes while a graph is built
 
     @property
-    def uses_graph(self) -> bool:
+    def uses_scan(self) -> bool:
         return self._graph is not None
 
     def __len__(self) -> int:
@@ -81,7 +68,7 @@ class FaceVectorIndex:
         """(n,) int64, the keys held, ascending."""
         with self._lock:
             if self._graph is not None:
-                keys = np.asarray(self._graph.keys[:], np.int64)
+                keys = self._graph.keys.copy()
             else:
                 keys = self._keys[: self._size].copy()
         keys.sort()
@@ -94,7 +81,7 @@ class FaceVectorIndex:
             if self._graph is not None:
                 if np.any(self._graph.contains(keys)):
                     raise ValueError("some keys are already in the index")
-                self._graph.add(keys, vectors, threads=ADD_THREADS)
+                self._graph.add(keys, vectors)
                 return
             if np.isin(keys, self._keys[: self._size]).any():
                 raise ValueError("some keys are already in the index")
@@ -113,7 +100,7 @@ class FaceVectorIndex:
         keys = np.asarray(keys, np.int64).reshape(-1)
         with self._lock:
             if self._graph is not None:
-                return np.asarray(self._graph.contains(keys), bool).reshape(-1)
+                return self._graph.contains(keys)
             return np.isin(keys, self._keys[: self._size])
 
     def remove(self, keys: np.ndarray) -> int:
@@ -121,7 +108,7 @@ class FaceVectorIndex:
         keys = np.unique(np.asarray(keys, np.int64).reshape(-1))
         with self._lock:
             if self._graph is not None:
-                return int(np.sum(self._graph.remove(keys)))
+                return self._graph.remove(keys)
             gone = np.isin(self._keys[: self._size], keys)
             removed = int(gone.sum())
             if removed:
@@ -137,12 +124,7 @@ class FaceVectorIndex:
         query = np.asarray(query, np.float32).reshape(EMBEDDING_SIZE)
         with self._lock:
             if self._graph is not None:
-                # usearch declares this setter after another property: mypy sees it read-only, it is not
-                self._graph.expansion_search = max(self.expansion_search, count)  # type: ignore[misc]
-                # The graph may miss a few nodes when asked for all of them (2,996 of 3,000 in a test): scan then
-                everything = count >= len(self._graph)
-                matches = self._graph.search(query, count, threads=1, exact=everything)
-                return np.asarray(matches.keys, np.int64), (1.0 - matches.distances).astype(np.float32)
+                return self._graph.search(query, count)
             keys, vectors = self._keys[: self._size], self._vectors[: self._size]
             cosines = vectors @ query
         return _best(keys, cosines, count)
@@ -151,10 +133,8 @@ class FaceVectorIndex:
         """Write an atomic snapshot covering every change up to `last_seq`; returns its size in bytes."""
         with self._lock:
             if self._graph is not None:
-                count, kind = len(self._graph), SNAPSHOT_HNSW
-                serialised = self._graph.save()  # bytes: no path given
-                assert serialised is not None
-                parts: list[bytes | memoryview] = [memoryview(serialised)]
+                count, kind = len(self._graph), SNAPSHOT_SCAN
+                parts: list[bytes | memoryview] = [self._graph.to_bytes()]
             else:
                 count, kind = self._size, SNAPSHOT_EXACT
                 parts = [self._keys[:count].data, self._vectors[:count].data]
@@ -168,7 +148,7 @@ class FaceVectorIndex:
         snapshot = read_snapshot(path)
         if snapshot is None:
             return None
-        index = cls(exact_max_faces, run_build=run_build)
+        index = cls(exact_max_faces, run_build)
         if snapshot.kind == SNAPSHOT_EXACT:
             count, payload = snapshot.count, snapshot.payload
             if count < 0 or payload.nbytes != count * (8 + 4 * EMBEDDING_SIZE):
@@ -176,14 +156,14 @@ class FaceVectorIndex:
             index._keys = np.frombuffer(payload, np.int64, count).copy()
             index._vectors = np.frombuffer(payload, np.float32, offset=8 * count).reshape(count, -1).copy()
             index._size = count
-        elif snapshot.kind == SNAPSHOT_HNSW:
+        elif snapshot.kind == SNAPSHOT_SCAN:
             try:
-                graph = Index.restore(snapshot.payload)
-            except (ValueError, RuntimeError):
+                scan = QuantizedScan.from_bytes(snapshot.payload)
+            except ValueError:
                 return None
-            if graph is None or graph.ndim != EMBEDDING_SIZE or len(graph) != snapshot.count:
+            if len(scan) != snapshot.count:
                 return None
-            index._graph = graph
+            index._graph = scan
         else:
             return None
         return index, snapshot.last_seq
@@ -201,10 +181,10 @@ class FaceVectorIndex:
         self._size = end
 
     def _build_graph(self, keys: np.ndarray, vectors: np.ndarray) -> None:
-        """Build the graph from a frozen prefix outside the lock, then replay the writes made meanwhile."""
-        graph = new_graph()
+        """Build the scan from a frozen prefix outside the lock, then replay the writes made meanwhile."""
         try:
-            graph.add(keys, vectors, threads=ADD_THREADS)
+            scan = QuantizedScan(vectors)
+            scan.add(keys, vectors)
         except BaseException:
             with self._lock:
                 self._pending = None  # stay exact; the next add past the limit tries again
@@ -213,23 +193,15 @@ class FaceVectorIndex:
             assert self._pending is not None
             for pending_keys, pending_vectors in self._pending:
                 if pending_vectors is None:
-                    graph.remove(pending_keys)
+                    scan.remove(pending_keys)
                 else:
-                    graph.add(pending_keys, pending_vectors, threads=ADD_THREADS)
-            self._graph, self._pending = graph, None
+                    scan.add(pending_keys, pending_vectors)
+            self._graph, self._pending = scan, None
             self._keys, self._vectors, self._size = np.empty(0, np.int64), np.empty((0, EMBEDDING_SIZE), np.float32), 0
 
 
 def _call_now(build: Callable[[], None]) -> None:
     build()
-
-
-def new_graph() -> Index:
-    """An empty usearch graph with Reko's parameters (inner product: the vectors are unit length)."""
-    return Index(
-        ndim=EMBEDDING_SIZE, metric="ip", dtype=HNSW_DTYPE, connectivity=HNSW_CONNECTIVITY,
-        expansion_add=HNSW_EXPANSION_ADD, expansion_search=HNSW_EXPANSION_SEARCH,
-    )
 
 
 def reconcile(

@@ -75,7 +75,7 @@ def test_a_restart_loads_the_snapshot_and_catches_up_with_the_table(big_collecti
     assert faces[0].face.face_id not in found and len(found) == FACES + 1
     assert top_face(store, later[1].embedding) == later[1].face.face_id
     index = search._indexes[(ALICE, "staff")]
-    assert index.uses_graph  # from the snapshot, not rebuilt from the table
+    assert index.uses_scan  # from the snapshot, not rebuilt from the table
 
 
 def test_a_damaged_snapshot_is_rebuilt_from_the_table(big_collection) -> None:
@@ -86,7 +86,7 @@ def test_a_damaged_snapshot_is_rebuilt_from_the_table(big_collection) -> None:
     store, search = open_store(folder)
     assert top_face(store, faces[3].embedding) == faces[3].face.face_id
     wait_for_snapshot(folder, larger_than=damaged_bytes)  # built again from the table, and written
-    assert search._indexes[(ALICE, "staff")].uses_graph
+    assert search._indexes[(ALICE, "staff")].uses_scan
 
 
 def test_writes_after_the_build_reach_the_graph_and_deleting_the_collection_drops_its_snapshot(

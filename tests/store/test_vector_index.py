@@ -41,7 +41,7 @@ def filled(count: int, exact_max_faces: int, seed: int = 0) -> tuple[FaceVectorI
 @pytest.mark.parametrize("exact_max_faces", [100_000, SMALL_EXACT_MAX_FACES])
 def test_search_finds_the_match_best_first(exact_max_faces: int) -> None:
     index, keys, vectors = filled(FACES, exact_max_faces)
-    assert index.uses_graph is (FACES > exact_max_faces)
+    assert index.uses_scan is (FACES > exact_max_faces)
     queries = near(vectors[:200], 0.7, seed=1)
     found = [index.search(query, 5) for query in queries]
     recall = np.mean([result_keys[0] == keys[i] for i, (result_keys, _) in enumerate(found)])
@@ -87,7 +87,7 @@ def test_growing_past_the_limit_switches_to_the_graph() -> None:
     vectors = unit_vectors(600, seed=3)
     for start in range(0, 600, 50):
         index.add(np.arange(start, start + 50), vectors[start : start + 50])
-        assert index.uses_graph is (start + 50 > SMALL_EXACT_MAX_FACES)
+        assert index.uses_scan is (start + 50 > SMALL_EXACT_MAX_FACES)
     np.testing.assert_array_equal(index.keys(), np.arange(600))
     assert index.search(vectors[7], 1)[0][0] == 7
 
@@ -102,7 +102,7 @@ def test_snapshot_roundtrip(tmp_path: Path, exact_max_faces: int) -> None:
     loaded = FaceVectorIndex.load(path, exact_max_faces)
     assert loaded is not None
     restored, last_seq = loaded
-    assert last_seq == 4321 and restored.uses_graph == index.uses_graph
+    assert last_seq == 4321 and restored.uses_scan == index.uses_scan
     np.testing.assert_array_equal(restored.keys(), keys[10:])
     for query in vectors[10:60]:
         np.testing.assert_array_equal(restored.search(query, 3)[0], index.search(query, 3)[0])
@@ -157,7 +157,7 @@ def test_reconcile_rebuilds_an_empty_index_past_the_limit() -> None:
     vectors = unit_vectors(700, seed=5)
     index = FaceVectorIndex(SMALL_EXACT_MAX_FACES)
     assert reconcile(index, np.arange(700), lambda seqs: vectors[seqs]) == (700, 0)
-    assert index.uses_graph and len(index) == 700
+    assert index.uses_scan and len(index) == 700
 
 
 def test_concurrent_adds_and_searches() -> None:
@@ -187,11 +187,12 @@ def test_concurrent_adds_and_searches() -> None:
     for thread in threads:
         thread.join()
     assert not failures
-    assert index.uses_graph and len(index) == 150 + 1_000 - 50
+    assert index.uses_scan and len(index) == 150 + 1_000 - 50
     assert not np.isin(np.arange(10_000, 11_000, 20), index.keys()).any()
 
 
-def test_onnxruntime_loads_after_usearch() -> None:
-    """usearch 2.26.6 crashed onnxruntime's import after its own (a segfault in libstdc++'s codecvt)."""
-    loaded = subprocess.run([sys.executable, "-c", "import usearch.index, onnxruntime"], check=False, timeout=60)
+@pytest.mark.parametrize("imports", ["faiss, onnxruntime", "onnxruntime, faiss"])
+def test_onnxruntime_and_faiss_load_together(imports: str) -> None:
+    """Native libraries can clash on import (usearch 2.26.6 crashed onnxruntime's import after its own)."""
+    loaded = subprocess.run([sys.executable, "-c", f"import {imports}"], check=False, timeout=60)
     assert loaded.returncode == 0
