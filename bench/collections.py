@@ -10,14 +10,12 @@ Each row is one index kind at one size: `exact` (NumPy) and Reko's `quantized sc
 re-rank, reko/store/quantized_scan.py) above `SCAN_MIN_FACES`; `--peers` adds usearch HNSW (for each
 `expansion_search`) and faiss IndexFlatIP at the largest size. Columns: `build_s` (one `add` of every face; for
 exact a copy) and its CPU seconds, search p50/p95 in ms with BLAS on 1 thread and on its default (all cores, as the
-server runs it; the scan and the graph search on one thread either way), `save_s`/`load_s` of a snapshot and its
-bytes per face, and `reconcile_s`: load the snapshot, then bring it up to date after 10,000 adds and 1,000
-deletes (vectors fetched from memory: no database read).
+server runs it; the scan and the graph search on one thread either way), and `reconcile_s`: bring the index up
+to date after another process's 10,000 adds and 1,000 deletes (vectors fetched from memory: no database read).
 
 The LFW vectors are cached in bench/results/cache (keyed by the embedder's hash: delete the file after changing
-detection or alignment), and so is each built scan, so search figures can be re-measured without a rebuild.
-`python -m bench --only collections` runs 10k and 100k; `python -m bench.collections --sizes 10000,100000,1000000`
-adds 1M (the scan builds in ~15 s; a usearch graph of `--peers` in ~19 min on 2 cores).
+detection or alignment). `python -m bench --only collections` runs 10k and 100k; `python -m bench.collections
+--sizes 10000,100000,1000000` adds 1M (the scan builds in ~4 s; a usearch graph of `--peers` in ~19 min on 2 cores).
 """
 
 from __future__ import annotations
@@ -147,58 +145,29 @@ def search_row(search: Callable[[np.ndarray], np.ndarray], collection: Collectio
     }
 
 
-def built_index(
-    collection: Collection, scan: bool, fillers: str
-) -> tuple[FaceVectorIndex, tuple[float, float | None], Path]:
-    """The index, its build's (wall, CPU) seconds, and where a built scan is cached as a snapshot.
+def built_index(collection: Collection, scan: bool) -> tuple[FaceVectorIndex, tuple[float, float]]:
+    """The index and its build's (wall, CPU) seconds.
 
     CPU seconds (every thread of the process) say what the build costs when other jobs share the cores.
     """
-    size = len(collection.keys)
-    kind = "scan-pq32x4" if scan else "exact"
-    path = CACHE_DIR / f"collection-{size}-{kind}{'' if fillers == 'isotropic' else '-' + fillers}.snapshot"
-    build_record = path.with_suffix(".build_s")
-    exact_max_faces = 0 if scan else NO_LIMIT_FACES
-    if scan and path.is_file() and build_record.is_file():
-        loaded = FaceVectorIndex.load(path, exact_max_faces)
-        if loaded is not None:
-            fields = [float(field) for field in build_record.read_text().split()]  # CPU seconds came later
-            return loaded[0], (fields[0], fields[1] if len(fields) > 1 else None), path
-    index = FaceVectorIndex(exact_max_faces)
+    index = FaceVectorIndex(0 if scan else NO_LIMIT_FACES)
     started, started_cpu = time.perf_counter(), time.process_time()
     index.add(collection.keys, collection.vectors)
-    build_s, build_cpu_s = time.perf_counter() - started, time.process_time() - started_cpu
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    if scan:  # an exact snapshot is as quick to remake as to read
-        index.save(path, last_seq=size)
-        build_record.write_text(f"{build_s:.3f} {build_cpu_s:.3f}\n")
-    return index, (build_s, build_cpu_s), path
+    return index, (time.perf_counter() - started, time.process_time() - started_cpu)
 
 
-def durability_row(index: FaceVectorIndex, path: Path, collection: Collection) -> dict[str, object]:
-    """Snapshot save and load times, bytes per face, and a restart's reconcile after adds and deletes."""
+def reconcile_s(index: FaceVectorIndex, collection: Collection) -> float:
+    """Seconds to bring the index up to date after another process's 10,000 adds and 1,000 deletes."""
     size = len(collection.keys)
-    scratch = path.with_name(path.name + ".timing")
-    started = time.perf_counter()
-    nbytes = index.save(scratch, last_seq=size)
-    save_s = time.perf_counter() - started
-    started = time.perf_counter()
-    loaded = FaceVectorIndex.load(scratch, index.exact_max_faces)
-    load_s = time.perf_counter() - started
-    assert loaded is not None
-    restored, _ = loaded
     rng = np.random.default_rng(FILLER_SEED + 1)
     added = rng.standard_normal((RECONCILE_ADDS, 128), dtype=np.float32)
     added /= np.linalg.norm(added, axis=1, keepdims=True)
     deleted = rng.choice(collection.keys, RECONCILE_DELETES, replace=False)
     now = np.concatenate([np.setdiff1d(collection.keys, deleted), np.arange(size + 1, size + 1 + RECONCILE_ADDS)])
     started = time.perf_counter()
-    counts = reconcile(restored, now, lambda seqs: added[seqs - size - 1])
-    reconcile_s = time.perf_counter() - started
+    counts = reconcile(index, now, lambda seqs: added[seqs - size - 1])
     assert counts == (RECONCILE_ADDS, RECONCILE_DELETES)
-    scratch.unlink()
-    return {"save_s": round(save_s, 2), "load_s": round(load_s, 2), "bytes_per_face": round(nbytes / size),
-            "reconcile_s": round(reconcile_s, 2)}
+    return time.perf_counter() - started
 
 
 def measure_size(size: int, lfw: LfwVectors, fillers: str = "isotropic") -> Rows:
@@ -206,8 +175,7 @@ def measure_size(size: int, lfw: LfwVectors, fillers: str = "isotropic") -> Rows
     truth = exact_top1(collection.vectors, lfw.probes)
     rows: Rows = []
     for scan in (False, True) if size >= SCAN_MIN_FACES else (False,):
-        index, (build_s, build_cpu_s), path = built_index(collection, scan, fillers)
-        durability = durability_row(index, path, collection)
+        index, (build_s, build_cpu_s) = built_index(collection, scan)
 
         def search(query: np.ndarray, index: FaceVectorIndex = index) -> np.ndarray:
             return index.search(query, 1)[0]
@@ -215,9 +183,11 @@ def measure_size(size: int, lfw: LfwVectors, fillers: str = "isotropic") -> Rows
         row: dict[str, object] = {
             "faces": size, "fillers": fillers, "index": "quantized scan (Reko)" if scan else "exact (NumPy)",
             "expansion_search": None, "build_s": round(build_s, 1),
-            "build_cpu_s": None if build_cpu_s is None else round(build_cpu_s, 1),
+            "build_cpu_s": round(build_cpu_s, 1),
         }
-        rows.append(row | search_row(search, collection, lfw, truth) | durability)
+        row |= search_row(search, collection, lfw, truth)
+        row["reconcile_s"] = round(reconcile_s(index, collection), 2)  # after the searches: it changes the index
+        rows.append(row)
         print(report.markdown(rows[-1:]), flush=True)
         del index  # the next kind's copy of the vectors replaces this one
     return rows

@@ -57,11 +57,6 @@ class Settings:
         return self.data_dir / "reko.sqlite3"
 
     @property
-    def index_dir(self) -> Path:
-        """Snapshots of the embedded backend's face search indexes (derived from the database, rebuilt if lost)."""
-        return self.data_dir / "indexes"
-
-    @property
     def s3_dir(self) -> Path:
         return self.data_dir / "s3"
 

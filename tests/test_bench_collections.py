@@ -1,4 +1,4 @@
-"""bench/collections.py on a small synthetic collection: every column is filled and a built scan is reused."""
+"""bench/collections.py on a small synthetic collection: every column is filled, both kinds find every match."""
 
 from __future__ import annotations
 
@@ -33,6 +33,3 @@ def test_measure_size_fills_every_column(monkeypatch: pytest.MonkeyPatch, tmp_pa
     for row in rows:
         assert row["recall1"] == 1.0 and row["rank1"] == 1.0
         assert all(value is not None for key, value in row.items() if key != "expansion_search")
-    assert len(list(tmp_path.glob("collection-2000-*.snapshot"))) == 1  # the scan, kept for the next run
-    again = collections.measure_size(2_000, lfw, fillers)
-    assert again[1]["build_s"] == rows[1]["build_s"]  # read back, not rebuilt

@@ -156,7 +156,7 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 
 
 def _closing(engine: Engine) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
-    """The app's lifespan: on a clean stop the engine closes (the store writes its index snapshots)."""
+    """The app's lifespan: on a clean stop the engine closes (models, pools, database connections)."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -40,13 +40,12 @@ class Store:
         buckets_dir: folder buckets (`<dir>/<bucket>/<key>`), used when no endpoint is given.
         s3_endpoint: an S3-compatible endpoint to read objects from instead.
         database_url: a PostgreSQL database (with pgvector) to keep the state in, shared by several servers.
-        index_dir: where the embedded backend keeps snapshots of its search indexes.
         exact_search_max_faces: the collection size above which the embedded backend builds an HNSW graph.
     """
 
     def __init__(
         self, database_path: Path, buckets_dir: Path, s3_endpoint: str | None = None, database_url: str | None = None,
-        index_dir: Path | None = None, exact_search_max_faces: int | None = None,
+        exact_search_max_faces: int | None = None,
     ) -> None:
         self.database: SqliteDatabase | PostgresDatabase
         search: FaceSearch
@@ -55,7 +54,7 @@ class Store:
             search = PgvectorFaceSearch(self.database)
         else:
             self.database = SqliteDatabase(database_path)
-            search = MemoryFaceSearch(self.database, index_dir, exact_search_max_faces or EXACT_SEARCH_MAX_FACES)
+            search = MemoryFaceSearch(self.database, exact_search_max_faces or EXACT_SEARCH_MAX_FACES)
         self.collections = CollectionStore(self.database, search)
         self.users = UserStore(self.database)
         self.objects: ObjectReader = EndpointBuckets(s3_endpoint) if s3_endpoint else FolderBuckets(buckets_dir)
@@ -65,7 +64,7 @@ class Store:
         """The store a server with these settings keeps its state in."""
         return cls(
             settings.database_path, settings.s3_dir, settings.s3_endpoint, settings.database_url,
-            settings.index_dir, settings.exact_search_max_faces,
+            settings.exact_search_max_faces,
         )
 
     def close(self) -> None:

@@ -106,7 +106,7 @@ class FaceSearch(Protocol):
     def faces_removed(self, scope: Scope, collection_id: str, seqs: Sequence[int]) -> None: ...
 
     def close(self) -> None:
-        """Called when the process stops cleanly (the embedded backend writes its index snapshots)."""
+        """Called when the process stops cleanly."""
         ...
 
 

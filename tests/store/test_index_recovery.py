@@ -1,11 +1,10 @@
-"""kill -9 around the embedded backend's search graph (issue 7): a snapshot older than the table, or a damaged one
-during the start-up rebuild, never brings back a deleted face nor hides an acknowledged one.
+"""kill -9 around the embedded backend's search index (issue 7): after writes, and right after a start-up build
+began, a restart never brings back a deleted face nor hides an acknowledged one.
 
-The server runs with a tiny `--exact-search-max-faces`, so a few dozen faces take the HNSW path: the first search
-loads the collection, builds the graph on a background thread and writes a snapshot. Snapshots are written only
-after a build and at a clean stop, so after the deletes and adds below a kill -9 leaves one that is out of date;
-the restart must reconcile it with the table. A graph of this size builds in milliseconds, so the second kill falls
-right after the start-up rebuild began (it cannot be aimed inside it); what is checked is the state after it.
+The server runs with a tiny `--exact-search-max-faces`, so a few dozen faces take the quantized scan's path: the
+first search after a start loads the collection from the table and builds the scan on a background thread. A scan
+of this size builds in milliseconds, so the kills fall right after a build began (they cannot be aimed inside it);
+what is checked is the state after them.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from tests.store.test_crash import SEARCH_MAX_FACES, three_faces_jpeg
 
 COLLECTION_ID = "recovery"
 EXACT_SEARCH_MAX_FACES = 20
-SNAPSHOT_WAIT_S = 60.0
+BUILD_WAIT_S = 60.0
 
 
 def serve(data_dir: Path) -> RunningServer:
@@ -44,16 +43,11 @@ def index(server: RunningServer, image: bytes, calls: int) -> set[str]:
     }
 
 
-def snapshots(data_dir: Path) -> list[Path]:
-    return list((data_dir / "indexes").glob("*.index"))
-
-
-def wait_for_snapshot(data_dir: Path) -> Path:
-    deadline = time.monotonic() + SNAPSHOT_WAIT_S
-    while not snapshots(data_dir):
-        assert time.monotonic() < deadline, "the graph's snapshot was never written"
+def wait_for_scan(server: RunningServer) -> None:
+    deadline = time.monotonic() + BUILD_WAIT_S
+    while "scan built" not in server.log:
+        assert time.monotonic() < deadline, "the quantized scan was never built"
         time.sleep(0.1)
-    return snapshots(data_dir)[0]
 
 
 def kill_9(server: RunningServer) -> None:
@@ -61,31 +55,28 @@ def kill_9(server: RunningServer) -> None:
     server.process.wait(timeout=30)
 
 
-def test_stale_and_damaged_snapshots_after_kill_9(tmp_path: Path) -> None:
+def test_kill_9_after_writes_and_during_a_start_up_build(tmp_path: Path) -> None:
     image = three_faces_jpeg()
     server = serve(tmp_path)
     make_client(server.url).create_collection(CollectionId=COLLECTION_ID)
     expected = index(server, image, 10)
     assert len(expected) == 30 > EXACT_SEARCH_MAX_FACES
-    assert all_face_ids(server, image) == expected  # loads the collection and starts the graph build
-    snapshot = wait_for_snapshot(tmp_path)
+    assert all_face_ids(server, image) == expected  # loads the collection and starts the scan's build
+    wait_for_scan(server)
     deleted = sorted(expected)[:5]
     make_client(server.url).delete_faces(CollectionId=COLLECTION_ID, FaceIds=deleted)
     expected = (expected - set(deleted)) | index(server, image, 2)
     assert all_face_ids(server, image) == expected
-    kill_9(server)  # the snapshot still holds the deleted faces and lacks the new ones
-
-    server = serve(tmp_path)
-    assert all_face_ids(server, image) == expected
     kill_9(server)
 
-    snapshot.write_bytes(snapshot.read_bytes()[:1000])  # damaged: the start-up must rebuild from the table
     server = serve(tmp_path)
-    assert all_face_ids(server, image) == expected  # exact, while the graph is rebuilt in the background
-    kill_9(server)  # during or just after that rebuild
+    assert all_face_ids(server, image) == expected  # exact, while the scan is built again in the background
+    kill_9(server)  # during or just after that build
 
     server = serve(tmp_path)
     try:
+        assert all_face_ids(server, image) == expected
+        wait_for_scan(server)
         assert all_face_ids(server, image) == expected
         assert make_client(server.url).describe_collection(CollectionId=COLLECTION_ID)["FaceCount"] == len(expected)
     finally:

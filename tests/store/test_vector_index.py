@@ -5,12 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from reko.store.snapshot_file import HEADER_BYTES
 from reko.store.vector_index import FaceVectorIndex, reconcile
 
 SMALL_EXACT_MAX_FACES = 200  # forces the HNSW graph past a few hundred faces
@@ -55,7 +53,7 @@ def test_search_finds_the_match_best_first(exact_max_faces: int) -> None:
     assert sorted(everything) == list(keys)
 
 
-def test_exact_and_graph_agree_on_top_match() -> None:
+def test_exact_and_scan_agree_on_top_match() -> None:
     exact, keys, vectors = filled(FACES, 100_000)
     graph, _, _ = filled(FACES, SMALL_EXACT_MAX_FACES)
     queries = near(vectors[::15], 0.6, seed=2)
@@ -82,7 +80,7 @@ def test_adding_a_held_key_is_refused() -> None:
             index.add(keys[:1], vectors[:1])
 
 
-def test_growing_past_the_limit_switches_to_the_graph() -> None:
+def test_growing_past_the_limit_switches_to_the_scan() -> None:
     index = FaceVectorIndex(SMALL_EXACT_MAX_FACES)
     vectors = unit_vectors(600, seed=3)
     for start in range(0, 600, 50):
@@ -90,46 +88,6 @@ def test_growing_past_the_limit_switches_to_the_graph() -> None:
         assert index.uses_scan is (start + 50 > SMALL_EXACT_MAX_FACES)
     np.testing.assert_array_equal(index.keys(), np.arange(600))
     assert index.search(vectors[7], 1)[0][0] == 7
-
-
-@pytest.mark.parametrize("exact_max_faces", [100_000, SMALL_EXACT_MAX_FACES])
-def test_snapshot_roundtrip(tmp_path: Path, exact_max_faces: int) -> None:
-    index, keys, vectors = filled(1_000, exact_max_faces)
-    index.remove(keys[:10])
-    path = tmp_path / "faces.snapshot"
-    size = index.save(path, last_seq=4321)
-    assert path.stat().st_size == size and not list(tmp_path.glob("*.partial"))
-    loaded = FaceVectorIndex.load(path, exact_max_faces)
-    assert loaded is not None
-    restored, last_seq = loaded
-    assert last_seq == 4321 and restored.uses_scan == index.uses_scan
-    np.testing.assert_array_equal(restored.keys(), keys[10:])
-    for query in vectors[10:60]:
-        np.testing.assert_array_equal(restored.search(query, 3)[0], index.search(query, 3)[0])
-
-
-def damage(path: Path, how: str) -> None:
-    data = bytearray(path.read_bytes())
-    if how == "truncated":
-        data = data[: len(data) // 2]
-    elif how == "header":
-        data[:8] = b"NOTASNAP"
-    elif how == "payload":
-        data[HEADER_BYTES + len(data) // 3] ^= 0xFF
-    else:
-        data = data[: HEADER_BYTES - 1]
-    path.write_bytes(bytes(data))
-
-
-@pytest.mark.parametrize("exact_max_faces", [100_000, SMALL_EXACT_MAX_FACES])
-@pytest.mark.parametrize("how", ["truncated", "header", "payload", "short"])
-def test_damaged_snapshot_loads_as_none(tmp_path: Path, exact_max_faces: int, how: str) -> None:
-    index, _, _ = filled(500, exact_max_faces)
-    path = tmp_path / "faces.snapshot"
-    index.save(path, last_seq=1)
-    damage(path, how)
-    assert FaceVectorIndex.load(path, exact_max_faces) is None
-    assert FaceVectorIndex.load(tmp_path / "missing.snapshot") is None
 
 
 @pytest.mark.parametrize("exact_max_faces", [100_000, SMALL_EXACT_MAX_FACES])
