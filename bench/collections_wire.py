@@ -7,9 +7,8 @@ the throughput figures; the server stopped; the collection topped up to the size
 through the store (as IndexFaces would write them, in batches of `TOP_UP_BATCH`); the server started again (the
 start-up figures: ready for requests, then the first search answered, which loads the collection's vectors from the
 table and starts the index build); then SearchFacesByImage with the other photos of indexed people; then a clean
-stop and a restart (the first search now loads the index snapshot, where there is one). recall@1 is the share of
-probes whose top FaceId is
-the exact search's top FaceId (the probe's vector from the same pipeline, exact NumPy over every stored vector).
+stop and a restart. recall@1 is the share of probes whose top FaceId is the exact search's top FaceId (the probe's
+vector from the same pipeline, exact NumPy over every stored vector).
 
 Run: `python -m bench.collections_wire [--sizes 10000,100000,1000000] [--database-url URL]`, or as part of
 `python -m bench --only collections`.
@@ -179,7 +178,10 @@ def run_size(
         (data_dir / "models").symlink_to(MODEL_CACHE, target_is_directory=True)
         process, url, _ = serve(data_dir, database_url)
         try:
-            client(url).create_collection(CollectionId=COLLECTION)
+            rekognition = client(url)
+            if COLLECTION in rekognition.list_collections()["CollectionIds"]:  # a shared PostgreSQL keeps it
+                rekognition.delete_collection(CollectionId=COLLECTION)
+            rekognition.create_collection(CollectionId=COLLECTION)
             half = len(gallery) // 2
             timed(index_throughput(url, lfw, gallery[:half], 1))
             timed(index_throughput(url, lfw, gallery[half:], 4))
@@ -200,7 +202,7 @@ def run_size(
                    "first search s": round(first_s, 2)})
             timed(search_rows(url, lfw, probes, expected, size))
         finally:
-            stop(process)  # a clean stop: the embedded backend writes its index snapshot
+            stop(process)
         process, url, ready_s = serve(data_dir, database_url)
         try:
             started = time.perf_counter()
