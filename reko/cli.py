@@ -215,8 +215,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one `reko` command; a file that cannot be read or a bad REKO_* variable is one error line, exit 2."""
     args = build_parser().parse_args(argv)
-    return int(args.run(args))
+    try:
+        return int(args.run(args))
+    except config.SettingsError as error:
+        print(f"reko: {error}", file=sys.stderr)
+    except OSError as error:
+        where = f": {error.filename}" if error.filename else ""
+        print(f"reko: {error.strerror or error}{where}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -73,6 +74,18 @@ def _regions(value: str) -> tuple[str, ...]:
     return tuple(region.strip() for region in value.split(",") if region.strip())
 
 
+class SettingsError(ValueError):
+    """A REKO_* variable whose value cannot be used; the message names the variable."""
+
+
+def _log_level(value: str) -> str:
+    """A logging level name in any case (`debug`, `INFO`)."""
+    level = value.strip().upper()
+    if level not in logging.getLevelNamesMapping():
+        raise ValueError("not a log level (use DEBUG, INFO, WARNING or ERROR)")
+    return level
+
+
 # REKO_* variable → (Settings field, parser); a variable set to an empty string is ignored.
 ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "REKO_HOST": ("host", str),
@@ -91,12 +104,18 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "REKO_S3_ENDPOINT": ("s3_endpoint", str),
     "REKO_DATABASE_URL": ("database_url", str),
     "REKO_EXACT_SEARCH_MAX_FACES": ("exact_search_max_faces", int),
-    "REKO_LOG_LEVEL": ("log_level", str),
+    "REKO_LOG_LEVEL": ("log_level", _log_level),
 }
 
 
 def from_environment(environ: dict[str, str] | None = None) -> Settings:
     """Settings from the `REKO_*` variables of `ENVIRONMENT` (REKO_PORT, REKO_DATA_DIR, REKO_NO_AUTH, ...)."""
     env = dict(os.environ if environ is None else environ)
-    overrides = {field: parse(env[name]) for name, (field, parse) in ENVIRONMENT.items() if env.get(name, "").strip()}
+    overrides: dict[str, Any] = {}
+    for name, (field, parse) in ENVIRONMENT.items():
+        if env.get(name, "").strip():
+            try:
+                overrides[field] = parse(env[name])
+            except ValueError as error:
+                raise SettingsError(f"{name}={env[name]!r}: {error}") from error
     return replace(Settings(), **overrides)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from reko import config
 from reko.vision import catalog
 from tests.conftest import REPO_ROOT, jpeg_bytes, test_image
 
@@ -85,3 +86,21 @@ def test_detect_labels_prints_the_api_answer(tmp_path: Path) -> None:
     assert len(answer["Labels"]) == 3 and answer["LabelModelVersion"] == "3.0"
     assert "Cat" in [label["Name"] for label in answer["Labels"]]
     assert all(label["Confidence"] >= 60 for label in answer["Labels"])
+
+
+def test_an_unreadable_file_is_one_error_line(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.jpg"
+    result = reko("detect-faces", str(missing), data_dir=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"reko: No such file or directory: {missing}"
+
+
+@pytest.mark.parametrize(("value", "level"), [("debug", "DEBUG"), (" Warning ", "WARNING"), ("INFO", "INFO")])
+def test_log_level_in_any_case(value: str, level: str) -> None:
+    assert config.from_environment({"REKO_LOG_LEVEL": value}).log_level == level
+
+
+@pytest.mark.parametrize(("name", "value"), [("REKO_LOG_LEVEL", "loud"), ("REKO_PORT", "eighty")])
+def test_a_bad_variable_is_named(name: str, value: str) -> None:
+    with pytest.raises(config.SettingsError, match=name):
+        config.from_environment({name: value})
