@@ -52,7 +52,9 @@ class Engine:
         """Load every model of every implemented operation, so no request pays for a first load."""
         with self._models_lock:
             if self._faces is None:
-                self._faces = FacePipeline(self.runtime)
+                faces = FacePipeline(self.runtime)
+                faces.warm_up()
+                self._faces = faces
             if self._labels is None:
                 self._labels = LabelPipeline(self.runtime)
 
