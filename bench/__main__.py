@@ -67,7 +67,7 @@ SUITES: dict[str, tuple[str, Callable[[Path], Rows]]] = {
         "Face collections through HTTP: IndexFaces throughput, SearchFacesByImage whole call, start-up, disk",
         collections_wire.run,
     ),
-    "collections": ("Face collection index at 10k and 100k faces: exact and HNSW, recall@1 on LFW probes",
+    "collections": ("Face collection index at 10k and 100k faces: exact and quantized scan, recall@1 on LFW probes",
                     collections.run),
 }
 # Suites that run without ../shared/data; every other suite is skipped when the folder is absent.

@@ -134,7 +134,8 @@ def _add_serve_flags(serve: argparse.ArgumentParser) -> None:
     )
     serve.add_argument(
         "--exact-search-max-faces", type=int, metavar="N",
-        help="collections above N faces are searched with an HNSW graph (default 100000; REKO_EXACT_SEARCH_MAX_FACES)",
+        help="collections above N faces are searched with a quantized scan (default 100000, env "
+        "REKO_EXACT_SEARCH_MAX_FACES)",
     )
     serve.add_argument("--no-auth", action="store_true", help="accept unsigned requests (throwaway runs only)")
     limits = serve.add_argument_group("limits", "what one client can hold; beyond them the server refuses early")

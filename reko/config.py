@@ -41,7 +41,7 @@ class Settings:
     keep_alive_timeout_s: int = 5  # idle time between requests before a connection is closed
     s3_endpoint: str | None = None  # read S3Object from this S3-compatible endpoint instead of the data folder
     database_url: str | None = None  # PostgreSQL (with pgvector) shared by several servers, instead of SQLite
-    # Collections bigger than this are searched with an HNSW graph (embedded backend); None: the store's default.
+    # Collections bigger than this are searched with a quantized scan (embedded backend); None: the store's default.
     exact_search_max_faces: int | None = None
     log_level: str = "INFO"
 

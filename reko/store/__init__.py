@@ -40,7 +40,7 @@ class Store:
         buckets_dir: folder buckets (`<dir>/<bucket>/<key>`), used when no endpoint is given.
         s3_endpoint: an S3-compatible endpoint to read objects from instead.
         database_url: a PostgreSQL database (with pgvector) to keep the state in, shared by several servers.
-        exact_search_max_faces: the collection size above which the embedded backend builds an HNSW graph.
+        exact_search_max_faces: the collection size above which the embedded backend builds a quantized scan.
     """
 
     def __init__(

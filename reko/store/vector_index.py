@@ -2,9 +2,9 @@
 
 Up to `EXACT_SEARCH_MAX_FACES` faces a search is exact: one NumPy matrix-vector product and a partial sort, nothing
 missed and nothing to keep consistent. Past that the vectors move into a `QuantizedScan` (faiss PQ fast scan over
-every face, then an exact re-rank; see reko/store/quantized_scan.py): ~1 ms at 1M faces with recall@1 1.0 where a
-usearch HNSW graph reached 0.69–0.86 on random vectors after an 18-minute build (bench/collections.py and the
-measurements there). The scan stays once built, even if the collection shrinks back.
+every face, then an exact re-rank; see reko/store/quantized_scan.py): 1.8 ms at 1M faces with recall@1 0.997 where
+a usearch HNSW graph reached 0.69–0.98 after 19–38 minute builds (bench/collections.py; README). The scan stays
+once built, even if the collection shrinks back.
 
 The database stays the source of truth: an index is built from it at start (no snapshot: at 1M faces loading one
 took longer than reading the table and building the scan again, 8.6 s against 5.9 s to the first answer), and
