@@ -21,7 +21,7 @@ import numpy as np
 from reko.store.quantized_scan import QuantizedScan
 
 EMBEDDING_SIZE = 128  # SFace's vector length
-BuildRunner = Callable[[Callable[[], None]], None]  # runs a graph build: now, or on a background thread
+BuildRunner = Callable[[Callable[[], None]], None]  # runs a scan build: now, or on a background thread
 EXACT_SEARCH_MAX_FACES = 100_000  # NumPy exact: ~8 ms a query at 100k on 2 cores, ~80 ms at 1M
 RECONCILE_BATCH_FACES = 10_000  # vectors fetched from the database per call of `fetch`
 
@@ -49,22 +49,22 @@ class FaceVectorIndex:
         self._keys = np.empty(0, np.int64)
         self._vectors = np.empty((0, EMBEDDING_SIZE), np.float32)
         self._size = 0
-        self._graph: QuantizedScan | None = None
-        self._pending: list[tuple[np.ndarray, np.ndarray | None]] | None = None  # writes while a graph is built
+        self._scan: QuantizedScan | None = None
+        self._pending: list[tuple[np.ndarray, np.ndarray | None]] | None = None  # writes while the scan is built
 
     @property
     def uses_scan(self) -> bool:
-        return self._graph is not None
+        return self._scan is not None
 
     def __len__(self) -> int:
         with self._lock:
-            return len(self._graph) if self._graph is not None else self._size
+            return len(self._scan) if self._scan is not None else self._size
 
     def keys(self) -> np.ndarray:
         """(n,) int64, the keys held, ascending."""
         with self._lock:
-            if self._graph is not None:
-                keys = self._graph.keys.copy()
+            if self._scan is not None:
+                keys = self._scan.keys.copy()
             else:
                 keys = self._keys[: self._size].copy()
         keys.sort()
@@ -74,10 +74,10 @@ class FaceVectorIndex:
         """Add faces: keys (n,) int64 not held yet, vectors (n, 128) float32 unit vectors."""
         keys, vectors = _checked(keys, vectors)
         with self._lock:
-            if self._graph is not None:
-                if np.any(self._graph.contains(keys)):
+            if self._scan is not None:
+                if np.any(self._scan.contains(keys)):
                     raise ValueError("some keys are already in the index")
-                self._graph.add(keys, vectors)
+                self._scan.add(keys, vectors)
                 return
             if np.isin(keys, self._keys[: self._size]).any():
                 raise ValueError("some keys are already in the index")
@@ -89,22 +89,22 @@ class FaceVectorIndex:
                 self._pending = []
                 held_keys, held_vectors = self._keys[: self._size], self._vectors[: self._size]
         if build:
-            self.run_build(lambda: self._build_graph(held_keys, held_vectors))
+            self.run_build(lambda: self._build_scan(held_keys, held_vectors))
 
     def holds(self, keys: np.ndarray) -> np.ndarray:
         """(n,) bool: which of `keys` the index holds."""
         keys = np.asarray(keys, np.int64).reshape(-1)
         with self._lock:
-            if self._graph is not None:
-                return self._graph.contains(keys)
+            if self._scan is not None:
+                return self._scan.contains(keys)
             return np.isin(keys, self._keys[: self._size])
 
     def remove(self, keys: np.ndarray) -> int:
         """Remove the faces of these keys (absent keys are ignored); returns how many were removed."""
         keys = np.unique(np.asarray(keys, np.int64).reshape(-1))
         with self._lock:
-            if self._graph is not None:
-                return self._graph.remove(keys)
+            if self._scan is not None:
+                return self._scan.remove(keys)
             gone = np.isin(self._keys[: self._size], keys)
             removed = int(gone.sum())
             if removed:
@@ -119,8 +119,8 @@ class FaceVectorIndex:
         """The `count` nearest faces, best first: (keys int64, cosines float32), each (min(count, len),)."""
         query = np.asarray(query, np.float32).reshape(EMBEDDING_SIZE)
         with self._lock:
-            if self._graph is not None:
-                return self._graph.search(query, count)
+            if self._scan is not None:
+                return self._scan.search(query, count)
             keys, vectors = self._keys[: self._size], self._vectors[: self._size]
             cosines = vectors @ query
         return _best(keys, cosines, count)
@@ -137,7 +137,7 @@ class FaceVectorIndex:
         self._keys[self._size : end], self._vectors[self._size : end] = keys, vectors
         self._size = end
 
-    def _build_graph(self, keys: np.ndarray, vectors: np.ndarray) -> None:
+    def _build_scan(self, keys: np.ndarray, vectors: np.ndarray) -> None:
         """Build the scan from a frozen prefix outside the lock, then replay the writes made meanwhile."""
         try:
             scan = QuantizedScan(vectors)
@@ -153,7 +153,7 @@ class FaceVectorIndex:
                     scan.remove(pending_keys)
                 else:
                     scan.add(pending_keys, pending_vectors)
-            self._graph, self._pending = scan, None
+            self._scan, self._pending = scan, None
             self._keys, self._vectors, self._size = np.empty(0, np.int64), np.empty((0, EMBEDDING_SIZE), np.float32), 0
 
 
