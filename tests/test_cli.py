@@ -83,7 +83,7 @@ def test_detect_labels_prints_the_api_answer(tmp_path: Path) -> None:
     printed = reko("detect-labels", str(image), "--max-labels", "3", "--min-confidence", "60", data_dir=tmp_path / "d")
     assert printed.returncode == 0, printed.stderr
     answer = json.loads(printed.stdout)
-    assert len(answer["Labels"]) == 3 and answer["LabelModelVersion"] == "3.0"
+    assert len(answer["Labels"]) == 3 and answer["LabelModelVersion"] == "reko-labels-1"
     assert "Cat" in [label["Name"] for label in answer["Labels"]]
     assert all(label["Confidence"] >= 60 for label in answer["Labels"])
 

@@ -49,7 +49,7 @@ def names(answer: dict) -> list[str]:
 def test_cat_photo_answer_is_in_the_model_shape_and_the_taxonomy(server: RunningServer, chelsea_jpeg) -> None:
     answer = raw_detect_labels(server, chelsea_jpeg)
     assert output_errors("DetectLabels", answer) == []
-    assert answer["LabelModelVersion"] == "3.0"
+    assert answer["LabelModelVersion"] == "reko-labels-1"
     assert {"Cat", "Pet", "Mammal", "Animal"} <= set(names(answer))
     confidences = [label["Confidence"] for label in answer["Labels"]]
     assert confidences == sorted(confidences, reverse=True) and min(confidences) >= 55

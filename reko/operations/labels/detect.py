@@ -25,7 +25,7 @@ from reko.vision.labels.confidence import LogisticCurve
 
 DEFAULT_MIN_CONFIDENCE = 55.0  # percent, Rekognition's documented default
 DEFAULT_MAX_LABELS = 1000  # Rekognition's default and upper limit
-LABEL_MODEL_VERSION = "3.0"  # the version Rekognition reports today; our answers follow its shape
+LABEL_MODEL_VERSION = "reko-labels-1"  # Reko's own models (like FaceModelVersion "reko-sface-1"), not Rekognition's 3.0
 GENERAL_LABELS = "GENERAL_LABELS"
 IMAGE_PROPERTIES = "IMAGE_PROPERTIES"
 
