@@ -126,6 +126,18 @@ def load_sets(data_dir: Path, limit: int | None = None) -> dict[str, list[Labell
     return {name: images[:limit] for name, images in loaded.items()}
 
 
+def face_evidence(images: list[LabelledImage], detector: FaceDetector) -> tuple[np.ndarray, np.ndarray]:
+    """(scores, truth) of every face found: truth when it matches a scored ground-truth face at IoU 0.5."""
+    scores, truth = [], []
+    for image in images:
+        faces = detector.find_faces(read_rgb(image.path))
+        matched = match_detections(faces.boxes, faces.scores, image.boxes)
+        scored = (matched < 0) | ~image.ignore[np.maximum(matched, 0)] if len(image.boxes) else matched < 0
+        scores.append(faces.scores[scored])
+        truth.append(matched[scored] >= 0)
+    return np.concatenate(scores), np.concatenate(truth)
+
+
 def read_rgb(path: Path) -> np.ndarray:
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if bgr is None:

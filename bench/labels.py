@@ -11,6 +11,8 @@ monotone map for every class) but the tiling choice was made here. The detector 
   MinConfidence 55) returns the class's label (COCO class → label: `taxonomy.json` "coco", e.g. "cell phone" →
   "Mobile Phone", "tv" → "TV"); micro-averaged over (image, class) pairs. Baseline: the majority rule, which says
   every image has each class present in more than half of the even images (only "person").
+- Face instances (the face detector's first pass): their calibrated confidence on the odd images of
+  faces/wider_val_200_416 and ppe/face_mask_detection (the curve was fitted on the even ones).
 - Latency: `reko serve` (2 ONNX threads) + boto3, DetectLabels on 640x480 JPEGs, p50/p95 of 30 requests after
   10 warm-ups; the split between models timed in-process; the 1-minute load average beside it (shared machine).
 
@@ -32,6 +34,7 @@ import numpy as np
 
 from bench import report
 from bench.datasets import DATA_DIR
+from bench.face_detection import face_evidence, load_sets
 from bench.labels_models import COCO_SUBSET, CocoImage, detection_ap, load_coco_subset
 from bench.latency import client, jpeg, latencies_ms, percentile, start_server
 from reko.operations.labels.detect import DEFAULT_MIN_CONFIDENCE, merge_evidence
@@ -111,6 +114,28 @@ def label_rows(images: list[CocoImage], pipeline: LabelPipeline) -> list[dict[st
     return rows
 
 
+def face_rows(pipeline: LabelPipeline, data_dir: Path) -> list[dict[str, object]]:
+    """The `Face` instances' confidence on the held-out odd images of the face sets the curve was not fitted on:
+    Brier score against the constant base rate of the fitting images, and observed precision by confidence band."""
+    sets = load_sets(data_dir)
+    fitted = face_evidence([image for images in sets.values() for image in images[0::2]], pipeline.faces)[1]
+    scores, truth = face_evidence([image for images in sets.values() for image in images[1::2]], pipeline.faces)
+    confidence = pipeline.confidence.face.probability(scores)
+    rows: list[dict[str, object]] = [{
+        "measure": "Face instance confidence, held-out odd images of wider-200 + mask set", "variant": "all faces",
+        "faces": len(scores), "precision": round(float(truth.mean()), 3),
+        "Brier": round(float(np.mean((confidence - truth) ** 2)), 4),
+        "Brier of base rate": round(float(np.mean((fitted.mean() - truth) ** 2)), 4),
+    }]
+    for low, high in ((0.0, 0.55), (0.55, 0.8), (0.8, 0.95), (0.95, 1.01)):
+        band = (confidence >= low) & (confidence < high)
+        if band.any():
+            rows.append({"measure": "Face instance confidence, held-out", "variant": f"confidence {low:.2f}-{high:.2f}",
+                         "faces": int(band.sum()), "precision": round(float(truth[band].mean()), 3),
+                         "mean confidence": round(float(confidence[band].mean()), 3)})
+    return rows
+
+
 def split_rows(folder: Path, pipeline: LabelPipeline, runs: int) -> list[dict[str, object]]:
     """Each model alone on each latency photo, in-process (2 threads): where DetectLabels' time goes."""
     rows = []
@@ -160,7 +185,7 @@ def run(data_dir: Path = DATA_DIR, requests: int = LATENCY_REQUESTS) -> list[dic
         runtime = Runtime(Catalog(Path(cache)), intra_op_threads=LATENCY_THREADS)
         try:
             pipeline = LabelPipeline(runtime)
-            rows = detector_rows(images, pipeline) + label_rows(images, pipeline)
+            rows = detector_rows(images, pipeline) + label_rows(images, pipeline) + face_rows(pipeline, data_dir)
             rows += split_rows(folder, pipeline, requests)
         finally:
             runtime.close()

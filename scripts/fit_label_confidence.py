@@ -8,8 +8,11 @@ odd ones are kept for bench/labels.py to report on.
 - Classifier: for each image and each of the 80 COCO classes' labels, the summed ImageNet probability of the
   label and its descendants (the taxonomy's membership), labelled by whether COCO lists the class in the image.
   COCO classes the classifier cannot name (no ImageNet class under the label) are left out.
+- Face: every face the face detector returns (as DetectLabels runs it) on the even-numbered images of
+  faces/wider_val_200_416 and ppe/face_mask_detection (where every visible face is boxed), labelled true when it
+  matches a ground-truth face at IoU >= 0.5; faces matching only boxes WIDER marks invalid are left out.
 
-Run: `python scripts/fit_label_confidence.py` (writes the JSON; then update its sha256 in reko/vision/catalog.py).
+Run: `python -m scripts.fit_label_confidence` (writes the JSON; then update its sha256 in reko/vision/catalog.py).
 """
 
 from __future__ import annotations
@@ -22,10 +25,11 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from bench.datasets import DATA_DIR
+from bench.face_detection import face_evidence, load_sets
 from bench.labels_models import COCO_SUBSET, load_coco_subset
 from bench.metrics import match_detections
 from reko.operations.labels.taxonomy import load_taxonomy
-from reko.pipelines.labels import TILE_FRACTION, TILE_GRID, needs_tiles
+from reko.pipelines.labels import TILE_FRACTION, TILE_GRID, face_finder, needs_tiles
 from reko.vision.catalog import BUNDLED_DIR, Catalog
 from reko.vision.labels.classifier import ImageClassifier
 from reko.vision.labels.confidence import LOGIT_CLIP
@@ -71,6 +75,9 @@ def main() -> None:
             label_scores.append(summed[r])
             label_truth.append(cls in image.names)
     scores, truth = np.concatenate(box_scores), np.concatenate(box_truth)
+    face_sets = load_sets(DATA_DIR)
+    face_images = [image for images in face_sets.values() for image in images[0::2]]
+    face_scores, face_truth = face_evidence(face_images, face_finder(runtime))
     label_array, label_truth_array = np.array(label_scores), np.array(label_truth)
     result = {
         "detector": {"curve": fit_curve(scores, truth), "boxes": int(len(scores)), "true": int(truth.sum())},
@@ -79,6 +86,12 @@ def main() -> None:
             "pairs": int(len(label_array)),
             "present": int(label_truth_array.sum()),
             "coco_classes": sorted(coco_rows),
+        },
+        "face": {
+            "curve": fit_curve(face_scores, face_truth),
+            "faces": int(len(face_scores)),
+            "true": int(face_truth.sum()),
+            "data": f"even-numbered images of {sorted(face_sets)} ({len(face_images)}); odd ones held out",
         },
         "data": f"{COCO_SUBSET} even-numbered images ({len(images)}); odd ones held out",
     }

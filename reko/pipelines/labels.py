@@ -1,4 +1,4 @@
-"""The label models run on one image: the ImageNet classifier and the COCO detector, in parallel.
+"""The label models run on one image: the ImageNet classifier, the COCO detector and the face detector, in parallel.
 
 Returns the models' own outputs (ImageNet probabilities, COCO boxes and scores); naming them as labels is the
 operation's job. Tiles of the detector run only when the whole-image pass suggests small people (see
@@ -11,10 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reko.vision.faces.detector import FaceDetector
 from reko.vision.labels.classifier import ImageClassifier
 from reko.vision.labels.confidence import LabelConfidence
 from reko.vision.labels.objects import DetectedObjects, ObjectDetector
 from reko.vision.runtime import Runtime
+from reko.vision.types import FaceBoxes
 
 # Tiles: 2x2 of 0.6 (5 passes), the cheaper of the two grids bench/labels_models.py measured.
 TILE_GRID = 2
@@ -33,12 +35,16 @@ class LabelEvidence:
         objects: detector boxes in pixels of the image, raw scores, COCO class names; best first.
         object_confidence: (n,) float32 calibrated probability that each object is right.
         probabilities: (1000,) float32 ImageNet softmax, in the classifier's class order.
+        faces: the face detector's faces (the `Face` label's instances), best first.
+        face_confidence: (m,) float32 calibrated probability that each face is real.
         tiled: whether the detector's tiles were searched.
     """
 
     objects: DetectedObjects
     object_confidence: np.ndarray
     probabilities: np.ndarray
+    faces: FaceBoxes
+    face_confidence: np.ndarray
     tiled: bool
 
 
@@ -49,12 +55,14 @@ class LabelPipeline:
         self.runtime = runtime
         self.detector = ObjectDetector(runtime, tile_grid=TILE_GRID, tile_fraction=TILE_FRACTION)
         self.classifier = ImageClassifier(runtime)
+        self.faces = face_finder(runtime)
         self.confidence = LabelConfidence.load(runtime.model_path("label-confidence"))
         self.adaptive_tiles = adaptive_tiles
 
     def analyze(self, rgb: np.ndarray) -> LabelEvidence:
-        """Run the classifier on the shared pool while this thread runs the detector."""
+        """Run the classifier and the face detector on the shared pool while this thread runs the detector."""
         probabilities = self.runtime.submit(self.classifier.probabilities, rgb)
+        faces = self.runtime.submit(self.faces.find_faces, rgb)
         tiled = False
 
         def tile_when(whole: DetectedObjects) -> bool:
@@ -63,12 +71,24 @@ class LabelPipeline:
             return tiled
 
         objects = self.detector.find_objects(rgb, tile_when=tile_when)
+        found_faces = faces.result()
         return LabelEvidence(
             objects=objects,
             object_confidence=self.confidence.detector.probability(objects.scores),
             probabilities=probabilities.result(),
+            faces=found_faces,
+            face_confidence=self.confidence.face.probability(found_faces.scores),
             tiled=tiled,
         )
+
+
+def face_finder(runtime: Runtime) -> FaceDetector:
+    """The face detector as DetectLabels runs it: the first pass only (~11 ms of CPU for 640x480).
+
+    DetectFaces' enlarged second pass for small faces costs 4x that and runs on every photo without faces, which
+    would double DetectLabels' time on photos with no people; the session itself is DetectFaces' (shared).
+    """
+    return FaceDetector(runtime, min_face_px=0)
 
 
 def needs_tiles(whole: DetectedObjects, image_height_px: int) -> bool:

@@ -227,7 +227,7 @@ MODELS: tuple[ModelSpec, ...] = (
         package="project:reko",
         version="1",
         source_file="label-confidence.json",
-        sha256="8fa1bbaab229f73eeeb7d3c585e26abc04025e0bbe4db28daa3cb90d79172c5e",
+        sha256="f47bc8d235c188eb57f98dbee7a64a5778fdb477f6bb06a80b9bf1308c21db67",
         licence="Apache-2.0 (this project); fitted by scripts/fit_label_confidence.py on half of the COCO subset",
         kind="bundled",
     ),

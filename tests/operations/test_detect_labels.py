@@ -180,3 +180,14 @@ def test_bus_photo_gets_bus_and_person_with_instances_in_place(rekognition) -> N
     instance_confidences = [i["Confidence"] for i in labels["Person"]["Instances"]]
     assert instance_confidences == sorted(instance_confidences, reverse=True)
     assert labels["Person"]["Confidence"] >= instance_confidences[0]
+
+
+def test_faces_are_face_instances_where_detect_faces_finds_them(rekognition) -> None:
+    """The astronaut's face: a `Face` instance on DetectFaces' box, and Person at least as confident."""
+    photo = jpeg_bytes(test_image("astronaut.png"))
+    labels = {label["Name"]: label for label in rekognition.detect_labels(Image={"Bytes": photo})["Labels"]}
+    face_box = rekognition.detect_faces(Image={"Bytes": photo})["FaceDetails"][0]["BoundingBox"]
+    faces = labels["Face"]["Instances"]
+    assert len(faces) == 1 and labels["Face"]["Parents"] == [{"Name": "Person"}]
+    assert iou_matrix(_ratio_xyxy(faces), _ratio_xyxy([{"BoundingBox": face_box}]))[0, 0] > 0.95
+    assert labels["Person"]["Confidence"] >= faces[0]["Confidence"] > 90

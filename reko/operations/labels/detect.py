@@ -3,7 +3,8 @@
 A label's confidence is the best of what supports it (all probabilities measured, see
 reko/vision/labels/confidence.py):
 - the classifier: the calibrated summed probability of the ImageNet classes that are the label or below it;
-- the detector: the calibrated confidence of its best box, of its own class or of a class below it.
+- the detector: the calibrated confidence of its best box, of its own class or of a class below it;
+- the face detector: the calibrated confidence of its best face, for `Face` and its ancestors (`Person`).
 So ancestors carry the best confidence among their descendants, a detector class and a classifier class that
 name the same thing are one label, and a label with instances is at least as confident as its best instance.
 """
@@ -27,6 +28,7 @@ DEFAULT_MIN_CONFIDENCE = 55.0  # percent, Rekognition's documented default
 DEFAULT_MAX_LABELS = 1000  # Rekognition's default and upper limit
 LABEL_MODEL_VERSION = "reko-labels-1"  # Reko's own models (like FaceModelVersion "reko-sface-1"), not Rekognition's 3.0
 GENERAL_LABELS = "GENERAL_LABELS"
+FACE_LABEL = "Face"  # the taxonomy's label for the face detector's boxes
 IMAGE_PROPERTIES = "IMAGE_PROPERTIES"
 
 
@@ -91,10 +93,17 @@ def merge_evidence(
         for name, confidence in zip(taxonomy.names, from_classifier, strict=True)
         if confidence > 0
     }
-    for box, class_name, confidence in zip(
-        evidence.objects.boxes, evidence.objects.class_names, evidence.object_confidence.tolist(), strict=True
-    ):
-        label = taxonomy.coco[class_name]
+    located = [
+        (box, taxonomy.coco[class_name], confidence)
+        for box, class_name, confidence in zip(
+            evidence.objects.boxes, evidence.objects.class_names, evidence.object_confidence.tolist(), strict=True
+        )
+    ]
+    located += [
+        (box, FACE_LABEL, confidence)
+        for box, confidence in zip(evidence.faces.boxes, evidence.face_confidence.tolist(), strict=True)
+    ]
+    for box, label, confidence in located:
         for name in taxonomy.lineage(label):
             entry = found.setdefault(name, FoundLabel(name))
             entry.confidence = max(entry.confidence, confidence)

@@ -4,7 +4,8 @@ The SSD's sigmoid class score and the classifier's softmax are rankings, not lik
 logistic curve on its logit, fitted by scripts/fit_label_confidence.py on COCO images (catalogued as
 "label-confidence"; data, split and fit in its .md): for the detector, the probability that a box is a true
 positive at IoU 0.5; for the classifier, the probability that a label is in the image given the summed
-probability of the ImageNet classes under it.
+probability of the ImageNet classes under it; for the face detector, the probability that a face it returns is a
+real face (the `Face` label's instances).
 """
 
 from __future__ import annotations
@@ -34,10 +35,11 @@ class LogisticCurve:
 
 @dataclass(frozen=True)
 class LabelConfidence:
-    """The two curves: detector box score → P(true positive); classifier label probability → P(present)."""
+    """Detector box score → P(true positive); classifier label probability → P(present); face score → P(face)."""
 
     detector: LogisticCurve
     classifier: LogisticCurve
+    face: LogisticCurve
 
     @classmethod
     def load(cls, path: Path) -> LabelConfidence:
@@ -45,4 +47,5 @@ class LabelConfidence:
         return cls(
             detector=LogisticCurve(**data["detector"]["curve"]),
             classifier=LogisticCurve(**data["classifier"]["curve"]),
+            face=LogisticCurve(**data["face"]["curve"]),
         )
