@@ -4,7 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install serve test lint bench models clean
+JS_CLIENT := tests/clients/js
+JS_INSTALLED := $(JS_CLIENT)/node_modules/.installed
+
+.PHONY: install serve test lint bench models clean clients
 
 install: $(INSTALLED)
 
@@ -26,12 +29,21 @@ lint: install
 	$(BIN)/mypy
 
 # Without ../shared/data the data tests skip, each with its reason; REKO_REQUIRE_DATA=1 (set by .ci/run) fails them.
-test: install lint
+test: install lint clients
 	$(BIN)/python -m pytest -q
+
+# The AWS SDK for JavaScript v3 of the independent-clients test (tests/clients), from the committed lock file.
+# Without npm its test skips here and fails in CI (REKO_REQUIRE_CLIENTS=1, set by .ci/run).
+clients: $(JS_INSTALLED)
+
+$(JS_INSTALLED): $(JS_CLIENT)/package.json $(JS_CLIENT)/package-lock.json
+	@if command -v npm > /dev/null; then \
+		npm ci --prefix $(JS_CLIENT) --no-audit --no-fund && touch $(JS_INSTALLED); \
+	else echo "npm not found: the JS SDK client test will skip (and fail under REKO_REQUIRE_CLIENTS=1)"; fi
 
 bench: install
 	$(BIN)/python -m pip install -e '.[bench]'
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) reko-data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) reko-data .pytest_cache .mypy_cache .ruff_cache $(JS_CLIENT)/node_modules

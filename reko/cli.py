@@ -27,6 +27,9 @@ SERVE_FLAGS = {
     "header_timeout": "header_timeout_s",
     "body_timeout": "body_timeout_s",
     "keep_alive_timeout": "keep_alive_timeout_s",
+    "tls_cert": "tls_cert_file",
+    "tls_key": "tls_key_file",
+    "trust_anchor_ca": "trust_anchor_file",
 }
 
 
@@ -57,14 +60,16 @@ def _serve(args: argparse.Namespace) -> int:
         log.warning("open-file limit allows only %d connections (asked %d)", max_connections, settings.max_connections)
     limits = ConnectionLimits(max_connections, settings.max_header_bytes, settings.header_timeout_s)
     database = redacted_url(settings.database_url) if settings.database_url else settings.database_path.resolve()
+    scheme = "https" if settings.tls_cert_file else "http"
     log.info(
-        "Reko on http://%s:%d (data %s, database %s, auth %s, %d requests in flight, %d connections)", settings.host,
-        settings.port, settings.data_dir.resolve(), database, "on" if settings.auth else "OFF",
+        "Reko on %s://%s:%d (data %s, database %s, auth %s, %d requests in flight, %d connections)",
+        scheme, settings.host, settings.port, settings.data_dir.resolve(), database, "on" if settings.auth else "OFF",
         settings.in_flight_limit, max_connections,
     )
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, http=protocol_class(limits),
         timeout_keep_alive=settings.keep_alive_timeout_s, access_log=False, log_level="warning",
+        ssl_certfile=settings.tls_cert_file, ssl_keyfile=settings.tls_key_file,
     )
     return 0
 
@@ -138,6 +143,14 @@ def _add_serve_flags(serve: argparse.ArgumentParser) -> None:
         "REKO_EXACT_SEARCH_MAX_FACES)",
     )
     serve.add_argument("--no-auth", action="store_true", help="accept unsigned requests (throwaway runs only)")
+    serve.add_argument("--tls-cert", type=Path, metavar="PEM", help="serve HTTPS with it (env REKO_TLS_CERT)")
+    serve.add_argument("--tls-key", type=Path, metavar="PEM", help="the private key of --tls-cert (env REKO_TLS_KEY)")
+    serve.add_argument(
+        "--trust-anchor-ca", type=Path, metavar="PEM",
+        help="turn on Roles Anywhere's CreateSession (POST /sessions) for client certificates issued by these CA "
+        "certificates (env REKO_TRUST_ANCHOR_CA; ARNs and account: REKO_TRUST_ANCHOR_ARNS, REKO_PROFILE_ARNS, "
+        "REKO_ROLE_ARNS, REKO_SESSION_ACCOUNT_ID)",
+    )
     limits = serve.add_argument_group("limits", "what one client can hold; beyond them the server refuses early")
     limits.add_argument(
         "--max-in-flight", type=int, metavar="N",

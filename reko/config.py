@@ -44,6 +44,15 @@ class Settings:
     # Collections bigger than this are searched with a quantized scan (embedded backend); None: the store's default.
     exact_search_max_faces: int | None = None
     log_level: str = "INFO"
+    # HTTPS (both files PEM): what Roles Anywhere clients require, and what any key-issuing deployment needs.
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    # Roles Anywhere's CreateSession (`POST /sessions`), on when a trust anchor (CA certificates, PEM) is set.
+    trust_anchor_file: Path | None = None
+    trust_anchor_arns: tuple[str, ...] = ()  # empty: any trustAnchorArn is accepted
+    profile_arns: tuple[str, ...] = ()  # empty: any profileArn is accepted
+    role_arns: tuple[str, ...] = ()  # empty: any roleArn is accepted
+    session_account_id: str = DEV_ACCOUNT_ID  # the account issued credentials act for
 
     @property
     def in_flight_limit(self) -> int:
@@ -65,13 +74,24 @@ class Settings:
     def credentials_file(self) -> Path:
         return self.data_dir / "credentials.json"
 
+    @property
+    def session_secret_file(self) -> Path:
+        """The secret that authenticates issued session tokens (reko/server/sessions.py); made at first use."""
+        return self.data_dir / "session-secret"
+
 
 def _flag(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _regions(value: str) -> tuple[str, ...]:
+def _comma_list(value: str) -> tuple[str, ...]:
     return tuple(region.strip() for region in value.split(",") if region.strip())
+
+
+def _account_id(value: str) -> str:
+    if not (len(value.strip()) == 12 and value.strip().isdigit()):
+        raise ValueError("an account id is 12 digits")
+    return value.strip()
 
 
 class SettingsError(ValueError):
@@ -92,7 +112,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "REKO_PORT": ("port", int),
     "REKO_DATA_DIR": ("data_dir", Path),
     "REKO_NO_AUTH": ("auth", lambda value: not _flag(value)),
-    "REKO_REGIONS": ("regions", _regions),
+    "REKO_REGIONS": ("regions", _comma_list),
     "REKO_THREADS": ("inference_threads", int),
     "REKO_WORKERS": ("inference_workers", int),
     "REKO_MAX_IN_FLIGHT": ("max_in_flight", int),
@@ -105,6 +125,13 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "REKO_DATABASE_URL": ("database_url", str),
     "REKO_EXACT_SEARCH_MAX_FACES": ("exact_search_max_faces", int),
     "REKO_LOG_LEVEL": ("log_level", _log_level),
+    "REKO_TLS_CERT": ("tls_cert_file", Path),
+    "REKO_TLS_KEY": ("tls_key_file", Path),
+    "REKO_TRUST_ANCHOR_CA": ("trust_anchor_file", Path),
+    "REKO_TRUST_ANCHOR_ARNS": ("trust_anchor_arns", _comma_list),
+    "REKO_PROFILE_ARNS": ("profile_arns", _comma_list),
+    "REKO_ROLE_ARNS": ("role_arns", _comma_list),
+    "REKO_SESSION_ACCOUNT_ID": ("session_account_id", _account_id),
 }
 
 

@@ -79,6 +79,16 @@ class InvalidSignatureException(RekognitionError):
     http_status = 403
 
 
+class ExpiredTokenException(RekognitionError):
+    """Temporary credentials past their expiration (botocore refreshes refreshable credentials on this code)."""
+
+    http_status = 403
+
+
+class ValidationException(RekognitionError):
+    """A Roles Anywhere CreateSession member out of its documented range (that service's name for it)."""
+
+
 class IncompleteSignatureException(RekognitionError):
     http_status = 403
 

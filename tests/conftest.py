@@ -11,6 +11,7 @@ import io
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -139,22 +140,30 @@ class RunningServer:
         return (self.data_dir / "server.log").read_text()
 
 
-def start_server(data_dir: Path, *flags: str) -> RunningServer:
-    """Start `reko serve` (with extra `flags`) on a free port and a fresh data folder; wait until /health is
-    ready. Its output goes to `<data_dir>/server.log`."""
+def trusting(ca_file: Path) -> ssl.SSLContext:
+    """A TLS context that trusts the certificates `ca_file` issued (a test's own CA)."""
+    return ssl.create_default_context(cafile=str(ca_file))
+
+
+def start_server(
+    data_dir: Path, *flags: str, env: dict[str, str] | None = None, tls_ca: Path | None = None
+) -> RunningServer:
+    """Start `reko serve` (with extra `flags` and `REKO_*` variables `env`) on a free port and a fresh data folder;
+    wait until /health is ready. With `tls_ca` (the CA of its --tls-cert) it is reached over HTTPS. Its output goes
+    to `<data_dir>/server.log`."""
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REKO_")}
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("REKO_")} | (env or {})
     log_path = data_dir / "server.log"
     command = [sys.executable, "-m", "reko.cli", "serve", "--port", str(port), "--data-dir", str(data_dir), *flags]
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT)
-    url = f"http://127.0.0.1:{port}"
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=environ, cwd=REPO_ROOT)
+    url = f"{'https' if tls_ca else 'http'}://127.0.0.1:{port}"
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S
     while True:
         if process.poll() is not None:
             pytest.fail(f"reko serve exited early:\n{log_path.read_text()}")
         try:
-            health = httpx.get(f"{url}/health", timeout=2)
+            health = httpx.get(f"{url}/health", timeout=2, verify=trusting(tls_ca) if tls_ca else True)
             if health.status_code == 200:
                 return RunningServer(url=url, data_dir=data_dir, process=process)
             if health.json().get("status") == "failed":

@@ -32,8 +32,10 @@ from reko.errors import (
     UnknownOperationException,
 )
 from reko.operations.common.context import Caller
-from reko.server import admission, protocol, sigv4
+from reko.server import admission, protocol, roles_anywhere, sigv4
 from reko.server.credentials import load_credentials
+from reko.server.sessions import SessionIssuer, load_or_create_secret
+from reko.server.x509_signing import load_trust_anchors
 from reko.validation import service_model
 
 access_log = logging.getLogger("reko.access")
@@ -68,6 +70,11 @@ class RekoService:
         self.settings = settings
         self.engine = engine
         self.keys = load_credentials(settings.credentials_file)
+        self.roles_anywhere = _roles_anywhere_policy(settings)
+        # Issued sessions are recognised only while Roles Anywhere is on: turning it off retires them.
+        self.issuer = (
+            SessionIssuer(load_or_create_secret(settings.session_secret_file)) if self.roles_anywhere else None
+        )
         self.in_flight = admission.InFlight(settings.in_flight_limit)
         self.ready = threading.Event()
         self.startup_error: str | None = None
@@ -120,7 +127,32 @@ class RekoService:
         """SigV4 from the headers alone (None when auth is off), before a byte of body is read."""
         if not self.settings.auth:
             return None
-        return sigv4.check_headers(_headers(request), self.keys, self.settings.regions)
+        return sigv4.check_headers(_headers(request), self.keys, self.settings.regions, issuer=self.issuer)
+
+    async def create_session(self, request: Request) -> Response:
+        """Roles Anywhere's CreateSession (`POST /sessions`): credentials for a certificate-signed request."""
+        request_id = str(uuid.uuid4())
+        try:
+            if self.roles_anywhere is None or self.issuer is None:
+                raise UnknownOperationException(
+                    "POST /sessions (Roles Anywhere) is off: set REKO_TRUST_ANCHOR_CA to a CA certificate file."
+                )
+            with self.in_flight.admit():
+                body = await admission.read_body(
+                    request, roles_anywhere.MAX_REQUEST_BYTES, self.settings.body_timeout_s
+                )
+            answer = roles_anywhere.create_session(_received(request, body), self.roles_anywhere, self.issuer)
+        except ClientDisconnect:
+            return Response(status_code=400)
+        except RekognitionError as error:
+            access_log.info("%s CreateSession %d %s", request_id, error.http_status, error.code)
+            response = error_response(error, request_id)
+            response.headers["x-amzn-ErrorType"] = error.code  # REST-JSON SDKs read the code from here
+            return response
+        access_log.info("%s CreateSession 201 %s", request_id, answer["credentialSet"][0]["sourceIdentity"])
+        response = JSONResponse(answer, status_code=201)
+        response.headers["x-amzn-RequestId"] = request_id
+        return response
 
     async def _run(
         self, operation: str, params: dict[str, Any], identity: sigv4.Identity, request_id: str
@@ -139,6 +171,18 @@ class RekoService:
         return response
 
 
+def _roles_anywhere_policy(settings: Settings) -> roles_anywhere.RolesAnywherePolicy | None:
+    if settings.trust_anchor_file is None:
+        return None
+    return roles_anywhere.RolesAnywherePolicy(
+        anchors=tuple(load_trust_anchors(settings.trust_anchor_file)),
+        trust_anchor_arns=settings.trust_anchor_arns,
+        profile_arns=settings.profile_arns,
+        role_arns=settings.role_arns,
+        account_id=settings.session_account_id,
+    )
+
+
 async def _no_route(request: Request, exc: Exception) -> Response:
     """Starlette's 404 and 405, in the AWS JSON shape instead of plain text."""
     status = exc.status_code if isinstance(exc, HTTPException) else 404
@@ -147,7 +191,7 @@ async def _no_route(request: Request, exc: Exception) -> Response:
     )
     response = error_response(error, str(uuid.uuid4()), status)
     if status == 405:
-        response.headers["allow"] = "POST" if request.url.path == "/" else "GET"
+        response.headers["allow"] = "POST" if request.url.path in ("/", "/sessions") else "GET"
     return response
 
 
@@ -177,6 +221,7 @@ def create_app(settings: Settings, warm_up_in_background: bool = True) -> Starle
         routes=[
             Route("/", service.handle, methods=["POST"]),
             Route("/health", service.health, methods=["GET"]),
+            Route("/sessions", service.create_session, methods=["POST"]),
         ],
         exception_handlers={HTTPException: _no_route, Exception: _internal_error},
         lifespan=_closing(service.engine),

@@ -18,12 +18,14 @@ from botocore.awsrequest import AWSRequest, HTTPHeaders
 from botocore.credentials import Credentials
 
 from reko.errors import (
+    ExpiredTokenException,
     IncompleteSignatureException,
     InvalidSignatureException,
     MissingAuthenticationTokenException,
     UnrecognizedClientException,
 )
 from reko.server.credentials import Credential
+from reko.server.sessions import SessionIssuer
 
 SERVICE_NAME = "rekognition"
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -76,9 +78,10 @@ class _ExactHeadersSigV4(SigV4Auth):
 # Headers whose repeats would let the signer and the server read different values.
 SINGLE_HEADERS = ("authorization", "host", "x-amz-date", "x-amz-target", "x-amz-security-token", "x-amz-content-sha256")
 INVALID_TOKEN = "The security token included in the request is invalid."
+EXPIRED_TOKEN = "The security token included in the request is expired"
 
 
-def _header(headers: Sequence[tuple[str, str]], name: str) -> str | None:
+def header_value(headers: Sequence[tuple[str, str]], name: str) -> str | None:
     for key, value in headers:
         if key == name:
             return value
@@ -120,7 +123,7 @@ def _parse_authorization(value: str) -> tuple[list[str], list[str], str]:
     return scope, fields["SignedHeaders"].lower().split(";"), fields["Signature"]
 
 
-def _check_timestamp(amz_date: str, now: dt.datetime) -> None:
+def check_timestamp(amz_date: str, now: dt.datetime) -> None:
     try:
         stamp = dt.datetime.strptime(amz_date, AMZ_DATE_FORMAT).replace(tzinfo=dt.UTC)
     except ValueError as error:
@@ -132,7 +135,7 @@ def _check_timestamp(amz_date: str, now: dt.datetime) -> None:
         )
 
 
-def _check_signed_names(headers: Sequence[tuple[str, str]], signed_names: Sequence[str]) -> None:
+def check_signed_names(headers: Sequence[tuple[str, str]], signed_names: Sequence[str]) -> None:
     """`host`, `x-amz-date` and every `x-amz-*` header sent must be signed (as AWS requires), so a captured
     request cannot be re-aimed at another operation by changing an unsigned `X-Amz-Target`."""
     present = {name for name, _ in headers}
@@ -145,16 +148,20 @@ def _check_signed_names(headers: Sequence[tuple[str, str]], signed_names: Sequen
         raise InvalidSignatureException(f"Header '{absent[0]}' is named in SignedHeaders but absent.")
 
 
-def _check_token(headers: Sequence[tuple[str, str]], key: Credential) -> None:
+def _check_token(headers: Sequence[tuple[str, str]], key: Credential, now: dt.datetime) -> None:
     """A key with a session token needs exactly that token; a key without one refuses any token rather than
-    ignoring it (a client that sends one believes it is using temporary credentials that Reko never issued)."""
-    token = _header(headers, "x-amz-security-token")
+    ignoring it (a client that sends one believes it is using temporary credentials that Reko never issued).
+    Temporary credentials past their expiration are refused with AWS's code, which makes botocore refresh
+    refreshable credentials (Roles Anywhere sessions) instead of failing."""
+    token = header_value(headers, "x-amz-security-token")
     if key.session_token is None:
         if token is not None:
             raise UnrecognizedClientException(INVALID_TOKEN)
     elif not hmac.compare_digest((token or "").encode(), key.session_token.encode()):
         raise UnrecognizedClientException(INVALID_TOKEN)
-    if _header(headers, "x-amz-content-sha256") == "UNSIGNED-PAYLOAD":
+    if key.expired(now):
+        raise ExpiredTokenException(EXPIRED_TOKEN)
+    if header_value(headers, "x-amz-content-sha256") == "UNSIGNED-PAYLOAD":
         raise InvalidSignatureException("UNSIGNED-PAYLOAD is not accepted: sign the body's SHA-256.")
 
 
@@ -163,15 +170,20 @@ def check_headers(
     keys: Mapping[str, Credential],
     allowed_regions: Sequence[str] = (),
     now: dt.datetime | None = None,
+    issuer: SessionIssuer | None = None,
 ) -> HeaderCheck:
-    """Everything but the signature, from the headers alone, so a stranger is refused before any body is read."""
+    """Everything but the signature, from the headers alone, so a stranger is refused before any body is read.
+
+    A key not among `keys` may be one that `issuer` issued: its session token then says whose it is."""
     _refuse_repeats(headers)
-    authorization = _header(headers, "authorization")
+    authorization = header_value(headers, "authorization")
     if not authorization:
         raise MissingAuthenticationTokenException("Missing Authentication Token")
     scope, signed_names, client_signature = _parse_authorization(authorization)
     access_key_id, date, region, service, _ = scope
     key = keys.get(access_key_id)
+    if key is None and issuer is not None:
+        key = issuer.recognise(access_key_id, header_value(headers, "x-amz-security-token"))
     if key is None:
         raise UnrecognizedClientException(INVALID_TOKEN)
     if service != SERVICE_NAME:
@@ -180,20 +192,21 @@ def check_headers(
         raise InvalidSignatureException(
             f"Credential should be scoped to a valid region, not '{region}'. Valid: {', '.join(allowed_regions)}."
         )
-    amz_date = _header(headers, "x-amz-date")
+    amz_date = header_value(headers, "x-amz-date")
     if not amz_date:
         raise IncompleteSignatureException("Authorization requires an X-Amz-Date header.")
     if date != amz_date[:8]:
         raise InvalidSignatureException("Credential should be scoped to a valid date matching X-Amz-Date.")
-    _check_timestamp(amz_date, now or dt.datetime.now(dt.UTC))
-    _check_signed_names(headers, signed_names)
-    _check_token(headers, key)
+    now = now or dt.datetime.now(dt.UTC)
+    check_timestamp(amz_date, now)
+    check_signed_names(headers, signed_names)
+    _check_token(headers, key, now)
     return HeaderCheck(key, region, amz_date, tuple(signed_names), client_signature)
 
 
 def check_signature(check: HeaderCheck, request: SignedRequest) -> Identity:
     """The signature over the whole request, body included; the headers passed `check_headers` already."""
-    _check_content_hash(request)
+    check_content_hash(request)
     expected = _expected_signature(request, check.key, check.region, check.amz_date, check.signed_names)
     if not hmac.compare_digest(expected.encode(), check.signature.encode()):
         raise InvalidSignatureException(
@@ -208,14 +221,15 @@ def verify(
     keys: Mapping[str, Credential],
     allowed_regions: Sequence[str] = (),
     now: dt.datetime | None = None,
+    issuer: SessionIssuer | None = None,
 ) -> Identity:
     """Check a request's SigV4 signature and return who sent it; raise the AWS error on any failure."""
-    return check_signature(check_headers(request.headers, keys, allowed_regions, now), request)
+    return check_signature(check_headers(request.headers, keys, allowed_regions, now, issuer), request)
 
 
-def _check_content_hash(request: SignedRequest) -> None:
+def check_content_hash(request: SignedRequest) -> None:
     """botocore trusts X-Amz-Content-SHA256 instead of hashing the body: make it tell the truth."""
-    declared = _header(request.headers, "x-amz-content-sha256")
+    declared = header_value(request.headers, "x-amz-content-sha256")
     if declared is None:
         return
     if declared != hashlib.sha256(request.body).hexdigest():
@@ -224,18 +238,30 @@ def _check_content_hash(request: SignedRequest) -> None:
         )
 
 
-def _expected_signature(
-    request: SignedRequest, key: Credential, region: str, amz_date: str, signed_names: Sequence[str]
-) -> str:
+def _aws_request(request: SignedRequest, signed_names: Sequence[str], amz_date: str) -> tuple[AWSRequest, HTTPHeaders]:
     signed = HTTPHeaders()
     for name in signed_names:
         for value in [value for header, value in request.headers if header == name]:
             signed[name] = value
-    url = f"http://{_header(request.headers, 'host') or 'localhost'}{request.path}"
+    url = f"http://{header_value(request.headers, 'host') or 'localhost'}{request.path}"
     if request.query:
         url += "?" + request.query
     aws_request = AWSRequest(method=request.method, url=url, data=request.body, headers=dict(signed.items()))
     aws_request.context["timestamp"] = amz_date
+    return aws_request, signed
+
+
+def canonical_request(request: SignedRequest, signed_names: Sequence[str], amz_date: str) -> str:
+    """SigV4's canonical request over exactly `signed_names`, as botocore builds it; the X.509 variant (Roles
+    Anywhere) signs the same string with a private key instead of an HMAC."""
+    aws_request, signed = _aws_request(request, signed_names, amz_date)
+    return str(_ExactHeadersSigV4(Credentials("", ""), "", signed).canonical_request(aws_request))
+
+
+def _expected_signature(
+    request: SignedRequest, key: Credential, region: str, amz_date: str, signed_names: Sequence[str]
+) -> str:
+    aws_request, signed = _aws_request(request, signed_names, amz_date)
     signer = _ExactHeadersSigV4(Credentials(key.access_key_id, key.secret_access_key), region, signed)
     canonical = signer.canonical_request(aws_request)
     return str(signer.signature(signer.string_to_sign(aws_request, canonical), aws_request))
