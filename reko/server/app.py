@@ -33,6 +33,7 @@ from reko.errors import (
 )
 from reko.operations.common.context import Caller
 from reko.server import admission, protocol, sigv4
+from reko.server.console import Console
 from reko.server.credentials import load_credentials
 from reko.validation import service_model
 
@@ -177,6 +178,7 @@ def create_app(settings: Settings, warm_up_in_background: bool = True) -> Starle
         routes=[
             Route("/", service.handle, methods=["POST"]),
             Route("/health", service.health, methods=["GET"]),
+            *Console(service).routes(),
         ],
         exception_handlers={HTTPException: _no_route, Exception: _internal_error},
         lifespan=_closing(service.engine),
