@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install serve test lint bench models clean
+.PHONY: install serve test lint bench models clean browser
 
 install: $(INSTALLED)
 
@@ -25,8 +25,22 @@ lint: install
 	$(BIN)/ruff check reko tests bench scripts
 	$(BIN)/mypy
 
+# Debian's headless Chromium for the console's browser tests (tests/console), which Playwright drives through its
+# executable_path: browsers are never downloaded. Where it cannot be installed (no apt, not root), those tests skip,
+# each saying why.
+browser:
+	@if [ -x /usr/bin/chromium ]; then \
+		/usr/bin/chromium --version 2> /dev/null; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y chromium || (apt-get update && apt-get install -y chromium) \
+			|| echo "browser tests will SKIP: apt-get could not install chromium"; \
+	else \
+		echo "browser tests will SKIP: no /usr/bin/chromium, and apt-get is unavailable or this is not root"; \
+	fi
+
 # Without ../shared/data the data tests skip, each with its reason; REKO_REQUIRE_DATA=1 (set by .ci/run) fails them.
-test: install lint
+test: install lint browser
 	$(BIN)/python -m pytest -q
 
 bench: install
