@@ -4,6 +4,7 @@ browser console error it did not cause on purpose (conftest.console_page)."""
 
 from __future__ import annotations
 
+import base64
 import io
 from pathlib import Path
 
@@ -101,6 +102,8 @@ def test_detect_faces_on_a_crowd_draws_every_face(console_page: ConsolePage, ser
     signed_in(console_page)
     run(console_page, "DetectFaces", WIDER_GROUP)
     assert boxes(console_page, ".face") == expected
+    console_page.page.hover("#stages rect.box >> nth=1")  # hover shows that face's attributes
+    assert console_page.page.text_content("#details strong") == "Face 2"
     console_page.screenshot("detect-faces-crowd")
 
 
@@ -244,3 +247,76 @@ def _screenshots() -> Path:
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+def _box(left: float, top: float, width: float, height: float) -> dict[str, float]:
+    return {"Width": width, "Height": height, "Left": left, "Top": top}
+
+
+def _cover(kind: str, covers: bool, box: dict[str, float]) -> dict[str, object]:
+    covering = {"Confidence": 95.0, "Value": covers}
+    return {"BoundingBox": box, "Confidence": 97.0, "Type": kind, "CoversBodyPart": covering}
+
+
+# Answers in the exact shapes of botocore's output model (checked in the test), for the operations other parts of
+# Reko are still building: the drawing code is written from the model and must hold before the first real answer.
+PPE_ANSWER = {
+    "ProtectiveEquipmentModelVersion": "1.0",
+    "Persons": [
+        {"Id": 0, "Confidence": 99.0, "BoundingBox": _box(0.05, 0.1, 0.4, 0.85), "BodyParts": [
+            {"Name": "HEAD", "Confidence": 99.0, "EquipmentDetections": [
+                _cover("HEAD_COVER", True, _box(0.15, 0.1, 0.2, 0.15))]},
+            {"Name": "FACE", "Confidence": 98.0, "EquipmentDetections": [
+                _cover("FACE_COVER", True, _box(0.18, 0.28, 0.14, 0.1))]},
+        ]},
+        {"Id": 1, "Confidence": 96.0, "BoundingBox": _box(0.55, 0.12, 0.4, 0.83), "BodyParts": [
+            {"Name": "HEAD", "Confidence": 97.0, "EquipmentDetections": [
+                _cover("HEAD_COVER", False, _box(0.62, 0.05, 0.2, 0.1))]},
+            {"Name": "LEFT_HAND", "Confidence": 90.0, "EquipmentDetections": []},
+        ]},
+    ],
+    "Summary": {
+        "PersonsWithRequiredEquipment": [0], "PersonsWithoutRequiredEquipment": [1], "PersonsIndeterminate": [],
+    },
+}
+CUSTOM_LABELS_ANSWER = {
+    "CustomLabels": [
+        {"Name": "widget", "Confidence": 91.5, "Geometry": {"BoundingBox": _box(0.1, 0.2, 0.3, 0.3), "Polygon": [
+            {"X": 0.1, "Y": 0.2}, {"X": 0.4, "Y": 0.2}, {"X": 0.4, "Y": 0.5}, {"X": 0.1, "Y": 0.5}]}},
+        {"Name": "gadget", "Confidence": 80.0, "Geometry": {"BoundingBox": _box(0.5, 0.5, 0.2, 0.2)}},
+        {"Name": "whole-scene", "Confidence": 77.0},  # an image-level label: listed, not boxed
+    ]
+}
+DRAW_IN_PAGE = """async ([drawing, answer, url]) => {
+  const draw = await import("./draw.js");
+  const holder = document.getElementById("stages");
+  holder.replaceChildren();
+  const stage = await draw.makeStage(holder, url, "Image");
+  if (drawing === "ppe") draw.drawProtectiveEquipment(stage, answer);
+  else draw.drawCustomLabels(stage, answer.CustomLabels);
+}"""
+
+
+@pytest.mark.parametrize(
+    ("operation", "drawing", "answer", "expected"),
+    [
+        ("DetectProtectiveEquipment", "ppe", PPE_ANSWER,
+         {".person-ok": 1, ".person-bad": 1, ".covered": 2, ".uncovered": 1}),
+        ("DetectCustomLabels", "custom", CUSTOM_LABELS_ANSWER, {".custom": 2}),
+    ],
+)
+def test_answers_of_operations_being_built_are_drawn_from_their_model_shapes(
+    console_page: ConsolePage, operation: str, drawing: str, answer: dict, expected: dict[str, int]
+) -> None:
+    from reko.validation import service_model
+    from tests.shapes import shape_errors
+
+    assert shape_errors(service_model().operation_model(operation).output_shape, answer) == []
+    page = signed_in(console_page).page
+    url = "data:image/png;base64," + base64.b64encode(COFFEE.read_bytes()).decode()
+    page.evaluate(DRAW_IN_PAGE, [drawing, answer, url])
+    for kind, count in expected.items():
+        assert boxes(console_page, kind) == count, kind
+    page.focus("#stages rect.box")
+    assert page.text_content("#details")
+    console_page.screenshot(f"model-shapes-{drawing}")
