@@ -66,8 +66,14 @@ export async function call(operation, params) {
     headers: { "content-type": "application/json", "x-reko-csrf": csrfToken || "" },
     body: JSON.stringify(params),
   });
-  const answer = await decoded(response);
-  return { answer, serverMs: serverMs(response), roundTripMs: performance.now() - started };
+  try {
+    const answer = await decoded(response);
+    return { answer, serverMs: serverMs(response), roundTripMs: performance.now() - started };
+  } catch (error) {
+    // The session ended elsewhere (expired, signed out in another tab, server restarted): the page signs out.
+    if (error.type === "MissingAuthenticationTokenException") window.dispatchEvent(new CustomEvent("reko:signed-out"));
+    throw error;
+  }
 }
 
 // A picked or dropped file as {bytes: base64 string, url: object URL to show it}.

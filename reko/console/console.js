@@ -22,6 +22,7 @@ function showSignedIn(state) {
 
 async function afterSignIn(state) {
   showSignedIn(state);
+  for (const id of ["analyze-error", "collection-error", "custom-error"]) $(id).textContent = "";
   implemented = await api.implementedOperations();
   for (const option of $("operation").options) {
     const built = implemented[option.value] !== false;
@@ -184,6 +185,10 @@ async function start() {
   $("target-image").addEventListener("change", (event) => pick(event.target.files[0], "target"));
   $("analyze-form").addEventListener("submit", onRun);
   wireDrop();
+  window.addEventListener("reko:signed-out", () => {
+    showSignedIn({ signedIn: false });
+    $("sign-in-error").textContent = "Your session has ended: sign in again.";
+  });
   const state = await api.currentSession();
   if (state.signedIn) await afterSignIn(state); else showSignedIn(state);
 }

@@ -95,6 +95,17 @@ def test_detect_faces_draws_a_box_and_landmarks_per_face(console_page: ConsolePa
     assert boxes(console_page, ".face") == 1
 
 
+def test_a_session_that_ended_elsewhere_returns_to_sign_in(console_page: ConsolePage) -> None:
+    page = signed_in(console_page).page
+    page.context.clear_cookies()  # as after an expiry, a sign-out in another tab or a server restart
+    console_page.refused_on_purpose.add("/console/api/DetectFaces")
+    page.set_input_files("#image", str(ASTRONAUT))
+    page.click("#run")
+    page.wait_for_selector("#sign-in-view:not([hidden])")
+    assert "session has ended" in page.text_content("#sign-in-error")
+    assert page.is_hidden("#app-view")
+
+
 @needs_shared_data("faces", "wider_val_200_416")
 def test_detect_faces_on_a_crowd_draws_every_face(console_page: ConsolePage, server: RunningServer) -> None:
     expected = len(make_client(server.url).detect_faces(Image={"Bytes": WIDER_GROUP.read_bytes()})["FaceDetails"])
