@@ -1,7 +1,7 @@
 """The web console's edge: its static page, sign-in and sign-out, and `POST /console/api/<Operation>`.
 
 A browser cannot sign SigV4, so the console signs in once with an access key and secret checked against the same
-key store, and then carries a signed HttpOnly, SameSite=Strict cookie (`console_session`). Every console call is
+key store, and then carries a signed HttpOnly, SameSite=Strict cookie (`reko_console`). Every console call is
 the operation itself, through `Engine.submit` like `POST /`: the answer is exactly the operation's JSON, and its
 time is in `Server-Timing`. State-changing calls need the CSRF header and a same-origin `Origin`.
 """
@@ -9,6 +9,7 @@ time is in `Server-Timing`. State-changing calls need the CSRF header and a same
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import time
@@ -131,8 +132,7 @@ class Console:
         return self._file(name)
 
     def _file(self, name: str) -> Response:
-        body = resources.files("reko.console").joinpath(name).read_bytes()
-        return Response(body, 200, media_type=STATIC_TYPES[name], headers=_static_headers())
+        return Response(_package_file(name), 200, media_type=STATIC_TYPES[name], headers=_static_headers())
 
     def _session(self, request: Request) -> ConsoleSession | None:
         return self.signer.check(request.cookies.get(COOKIE_NAME))
@@ -249,6 +249,11 @@ class Console:
         response.headers["server-timing"] = f"reko;dur={elapsed_ms:.1f}"
         access_log.info("%s console %s %d %.1fms", request_id, operation, response.status_code, elapsed_ms)
         return response
+
+
+@functools.cache
+def _package_file(name: str) -> bytes:
+    return resources.files("reko.console").joinpath(name).read_bytes()
 
 
 def _implemented(operation: str) -> bool:
