@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from reko.config import DEV_ACCESS_KEY_ID, DEV_SECRET_ACCESS_KEY
+from reko.server.console import STATIC_TYPES
 from reko.validation import service_model
-from tests.conftest import RunningServer, make_client
+from tests.conftest import REPO_ROOT, RunningServer, make_client
 from tests.shapes import shape_errors
 
 
@@ -32,6 +33,11 @@ def signed_in(server: RunningServer) -> tuple[httpx.Client, str]:
     answer = sign_in(client)
     assert answer.status_code == 200
     return client, answer.json()["csrfToken"]
+
+
+def test_every_file_of_the_console_package_is_served_and_nothing_else() -> None:
+    shipped = {path.name for path in (REPO_ROOT / "reko" / "console").iterdir() if path.is_file()}
+    assert shipped - {"__init__.py"} == set(STATIC_TYPES)
 
 
 def test_the_page_and_its_files_are_served_with_a_strict_policy(server: RunningServer) -> None:
