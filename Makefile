@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 JS_CLIENT := tests/clients/js
 JS_INSTALLED := $(JS_CLIENT)/node_modules/.installed
 
-.PHONY: install serve test lint bench models clean clients
+.PHONY: install serve test lint bench models clean clients browser
 
 install: $(INSTALLED)
 
@@ -28,8 +28,22 @@ lint: install
 	$(BIN)/ruff check reko tests bench scripts
 	$(BIN)/mypy
 
+# Debian's headless Chromium for the console's browser tests (tests/console), which Playwright drives through its
+# executable_path: browsers are never downloaded. Where it cannot be installed (no apt, not root), those tests skip,
+# each saying why.
+browser:
+	@if [ -x /usr/bin/chromium ]; then \
+		/usr/bin/chromium --version 2> /dev/null; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y chromium || (apt-get update && apt-get install -y chromium) \
+			|| echo "browser tests will SKIP: apt-get could not install chromium"; \
+	else \
+		echo "browser tests will SKIP: no /usr/bin/chromium, and apt-get is unavailable or this is not root"; \
+	fi
+
 # Without ../shared/data the data tests skip, each with its reason; REKO_REQUIRE_DATA=1 (set by .ci/run) fails them.
-test: install lint clients
+test: install lint clients browser
 	$(BIN)/python -m pytest -q
 
 # The AWS SDK for JavaScript v3 of the independent-clients test (tests/clients), from the committed lock file.

@@ -33,6 +33,7 @@ from reko.errors import (
 )
 from reko.operations.common.context import Caller
 from reko.server import admission, protocol, roles_anywhere, sigv4
+from reko.server.console import Console
 from reko.server.credentials import load_credentials
 from reko.server.sessions import SessionIssuer, load_or_create_secret
 from reko.server.x509_signing import load_trust_anchors
@@ -222,6 +223,7 @@ def create_app(settings: Settings, warm_up_in_background: bool = True) -> Starle
             Route("/", service.handle, methods=["POST"]),
             Route("/health", service.health, methods=["GET"]),
             Route("/sessions", service.create_session, methods=["POST"]),
+            *Console(service).routes(),
         ],
         exception_handlers={HTTPException: _no_route, Exception: _internal_error},
         lifespan=_closing(service.engine),

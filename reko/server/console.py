@@ -1,0 +1,264 @@
+"""The web console's edge: its static page, sign-in and sign-out, and `POST /console/api/<Operation>`.
+
+A browser cannot sign SigV4, so the console signs in once with an access key and secret checked against the same
+key store, and then carries a signed HttpOnly, SameSite=Strict cookie (`reko_console`). Every console call is
+the operation itself, through `Engine.submit` like `POST /`: the answer is exactly the operation's JSON, and its
+time is in `Server-Timing`. State-changing calls need the CSRF header and a same-origin `Origin`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import re
+import time
+import uuid
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from reko.errors import (
+    AccessDeniedException,
+    InternalServerError,
+    InvalidParameterException,
+    MissingAuthenticationTokenException,
+    NotImplementedException,
+    RekognitionError,
+    UnknownOperationException,
+    UnrecognizedClientException,
+)
+from reko.operations import handler_for
+from reko.operations.common.context import Caller
+from reko.server import admission, protocol
+from reko.server.console_session import (
+    COOKIE_NAME,
+    CSRF_HEADER,
+    SESSION_LIFETIME_S,
+    ConsoleSession,
+    SessionSigner,
+    check_secret,
+)
+from reko.server.credentials import Credential
+
+if TYPE_CHECKING:
+    from reko.server.app import RekoService
+
+access_log = logging.getLogger("reko.access")
+log = logging.getLogger("reko.server")
+
+# Every file the page needs, and nothing else of the package (no directory listing, no __init__.py).
+STATIC_TYPES = {
+    "index.html": "text/html; charset=utf-8",
+    "console.css": "text/css; charset=utf-8",
+    "console.js": "text/javascript; charset=utf-8",
+    "api.js": "text/javascript; charset=utf-8",
+    "draw.js": "text/javascript; charset=utf-8",
+    "collections.js": "text/javascript; charset=utf-8",
+    "custom.js": "text/javascript; charset=utf-8",
+    "favicon.svg": "image/svg+xml",
+}
+# Images are shown from data: and blob: URLs the page makes from the user's own files; nothing else leaves 'self'.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# Operations the page offers and asks about (GET /console/api/operations), so it can show "not built yet".
+PAGE_OPERATIONS = (
+    "DetectFaces", "CompareFaces", "DetectLabels", "DetectProtectiveEquipment", "DetectCustomLabels",
+    "ListCollections", "CreateCollection", "DeleteCollection", "DescribeCollection", "IndexFaces", "ListFaces",
+    "DeleteFaces", "SearchFacesByImage", "DescribeProjects", "DescribeProjectVersions",
+)
+MAX_SIGN_IN_BYTES = 16 * 1024  # a key id, a secret, a region and perhaps a session token
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+
+
+def _static_headers() -> dict[str, str]:
+    return {
+        "content-security-policy": CONTENT_SECURITY_POLICY,
+        "x-content-type-options": "nosniff",
+        "referrer-policy": "no-referrer",
+        "cache-control": "no-cache",
+    }
+
+
+def _error(error: RekognitionError, request_id: str) -> Response:
+    response = Response(protocol.error_body(error), error.http_status, media_type="application/json")
+    response.headers["x-amzn-RequestId"] = request_id
+    return response
+
+
+def same_origin(request: Request) -> bool:
+    """Whether the `Origin` header names this very server (scheme-agnostic, so a TLS proxy in front still works).
+    Browsers send it on every POST from a page; its absence means a non-browser client or a forgery."""
+    origin = request.headers.get("origin")
+    host = request.headers.get("host")
+    return bool(origin and host) and urlsplit(origin).netloc == host
+
+
+class Console:
+    """The console's routes, bound to the server's key store, admission and engine."""
+
+    def __init__(self, service: RekoService) -> None:
+        self.service = service
+        self.signer = SessionSigner(service.keys)
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/console", self.redirect, methods=["GET"]),
+            Route("/console/", self.page, methods=["GET"]),
+            Route("/console/api/session", self.whoami, methods=["GET"]),
+            Route("/console/api/session", self.sign_in, methods=["POST"]),
+            Route("/console/api/session/sign-out", self.sign_out, methods=["POST"]),
+            Route("/console/api/operations", self.operations, methods=["GET"]),
+            Route("/console/api/{operation}", self.call, methods=["POST"]),
+            Route("/console/{name}", self.static, methods=["GET"]),
+        ]
+
+    async def redirect(self, request: Request) -> Response:
+        return RedirectResponse("/console/", status_code=307)
+
+    async def page(self, request: Request) -> Response:
+        return self._file("index.html")
+
+    async def static(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in STATIC_TYPES:
+            return Response("Not found", 404, media_type="text/plain")
+        return self._file(name)
+
+    def _file(self, name: str) -> Response:
+        return Response(_package_file(name), 200, media_type=STATIC_TYPES[name], headers=_static_headers())
+
+    def _session(self, request: Request) -> ConsoleSession | None:
+        return self.signer.check(request.cookies.get(COOKIE_NAME))
+
+    def _state(self, session: ConsoleSession) -> dict[str, Any]:
+        return {
+            "signedIn": True,
+            "accessKeyId": session.access_key_id,
+            "accountId": session.account_id,
+            "region": session.region,
+            "expiresAt": int(session.expires_at_s),
+            "csrfToken": self.signer.csrf_token(session),
+        }
+
+    async def whoami(self, request: Request) -> Response:
+        """Signed in or not, answered 200 either way so a signed-out page load logs no failed request."""
+        session = self._session(request)
+        state = self._state(session) if session else {"signedIn": False}
+        return JSONResponse(state, headers={"cache-control": "no-store"})
+
+    async def sign_in(self, request: Request) -> Response:
+        request_id = str(uuid.uuid4())
+        try:
+            if not same_origin(request):
+                raise AccessDeniedException("Sign-in must come from the console's own page (Origin mismatch).")
+            body = await admission.read_body(request, MAX_SIGN_IN_BYTES, self.service.settings.body_timeout_s)
+            form = protocol.decode_body(body)
+            key = self._checked_key(form)
+            region = self._region(form.get("Region", "us-east-1"))
+        except RekognitionError as error:
+            access_log.info("%s console sign-in %d", request_id, error.http_status)
+            return _error(error, request_id)
+        cookie, session = self.signer.issue(key, region)
+        response = JSONResponse(self._state(session), headers={"cache-control": "no-store"})
+        response.set_cookie(
+            COOKIE_NAME, cookie, max_age=SESSION_LIFETIME_S, path="/console", httponly=True, samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+        access_log.info("%s console sign-in 200 %s", request_id, key.access_key_id)
+        return response
+
+    def _checked_key(self, form: dict[str, Any]) -> Credential:
+        access_key_id, secret = form.get("AccessKeyId"), form.get("SecretAccessKey")
+        token = form.get("SessionToken") or None
+        if not isinstance(access_key_id, str) or not isinstance(secret, str):
+            raise InvalidParameterException("Sign-in needs AccessKeyId and SecretAccessKey.")
+        try:
+            return check_secret(self.service.keys, access_key_id, secret, token if isinstance(token, str) else None)
+        except LookupError as error:
+            raise UnrecognizedClientException(str(error)) from None
+
+    def _region(self, region: Any) -> str:
+        allowed = self.service.settings.regions
+        if not isinstance(region, str) or not _REGION.match(region) or (allowed and region not in allowed):
+            raise InvalidParameterException(
+                f"Region '{region}' is not one this server answers for{': ' + ', '.join(allowed) if allowed else ''}."
+            )
+        return region
+
+    async def sign_out(self, request: Request) -> Response:
+        request_id = str(uuid.uuid4())
+        try:
+            session = self._guard(request)
+        except RekognitionError as error:
+            return _error(error, request_id)
+        self.signer.revoke(session)
+        response = JSONResponse({"signedIn": False})
+        response.delete_cookie(COOKIE_NAME, path="/console", httponly=True, samesite="strict")
+        return response
+
+    def _guard(self, request: Request) -> ConsoleSession:
+        """The caller's session for a state-changing call: signed in, same origin, and the CSRF token."""
+        session = self._session(request)
+        if session is None:
+            raise MissingAuthenticationTokenException("Sign in to the console first (no valid session cookie).")
+        if not same_origin(request):
+            raise AccessDeniedException("Console calls must come from the console's own page (Origin mismatch).")
+        if not self.signer.csrf_ok(session, request.headers.get(CSRF_HEADER)):
+            raise AccessDeniedException(f"Missing or wrong {CSRF_HEADER} header (CSRF protection).")
+        return session
+
+    async def operations(self, request: Request) -> Response:
+        """Which of the page's operations this server implements: the page shows the others as not built yet."""
+        if self._session(request) is None:
+            return _error(MissingAuthenticationTokenException("Sign in to the console first."), str(uuid.uuid4()))
+        return JSONResponse({name: _implemented(name) for name in PAGE_OPERATIONS})
+
+    async def call(self, request: Request) -> Response:
+        """One operation, exactly as `POST /` runs it, for the signed-in key's account and region."""
+        request_id = str(uuid.uuid4())
+        started = time.perf_counter()
+        operation = request.path_params["operation"]
+        try:
+            session = self._guard(request)
+            if operation not in self.service.operation_names:
+                raise UnknownOperationException(f"Unknown operation {operation}.")
+            with self.service.in_flight.admit():
+                timeout_s = self.service.settings.body_timeout_s
+                body = await admission.read_body(request, admission.MAX_BODY_BYTES, timeout_s)
+                params = protocol.decode_body(body)
+                caller = Caller(request_id=request_id, account_id=session.account_id, region=session.region)
+                answer = await asyncio.wrap_future(self.service.engine.submit(operation, params, caller))
+            response = Response(protocol.encode_body(answer), 200, media_type="application/json")
+            response.headers["x-amzn-RequestId"] = request_id
+        except RekognitionError as error:
+            response = _error(error, request_id)
+        except ClientDisconnect:
+            access_log.info("%s console %s client disconnected before its body arrived", request_id, operation)
+            return Response(status_code=400)
+        except Exception:
+            log.exception("console request %s (%s) failed", request_id, operation)
+            response = _error(InternalServerError("Internal server error."), request_id)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        response.headers["server-timing"] = f"reko;dur={elapsed_ms:.1f}"
+        access_log.info("%s console %s %d %.1fms", request_id, operation, response.status_code, elapsed_ms)
+        return response
+
+
+@functools.cache
+def _package_file(name: str) -> bytes:
+    return resources.files("reko.console").joinpath(name).read_bytes()
+
+
+def _implemented(operation: str) -> bool:
+    try:
+        handler_for(operation)
+    except NotImplementedException:
+        return False
+    return True
