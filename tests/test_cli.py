@@ -8,11 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from reko import config
 from reko.vision import catalog
-from tests.conftest import REPO_ROOT, jpeg_bytes, test_image
+from tests.conftest import REPO_ROOT, TEST_IMAGES, jpeg_bytes, test_image
 
 
 def reko(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -86,6 +88,21 @@ def test_detect_labels_prints_the_api_answer(tmp_path: Path) -> None:
     assert len(answer["Labels"]) == 3 and answer["LabelModelVersion"] == "reko-labels-1"
     assert "Cat" in [label["Name"] for label in answer["Labels"]]
     assert all(label["Confidence"] >= 60 for label in answer["Labels"])
+
+
+def test_draw_saves_the_image_with_the_faces_drawn_on_it(tmp_path: Path) -> None:
+    image, drawn = tmp_path / "astronaut.png", tmp_path / "drawn.png"
+    image.write_bytes((TEST_IMAGES / "astronaut.png").read_bytes())
+    printed = reko("detect-faces", str(image), "--draw", str(drawn), data_dir=tmp_path / "d")
+    assert printed.returncode == 0, printed.stderr
+    box = json.loads(printed.stdout)["FaceDetails"][0]["BoundingBox"]
+    before, after = test_image("astronaut.png"), np.asarray(Image.open(drawn))
+    assert after.shape == before.shape
+    changed = np.any(before != after, axis=2)
+    left, top = round(box["Left"] * 512), round(box["Top"] * 512)
+    bottom = round((box["Top"] + box["Height"]) * 512)
+    assert changed[top:bottom, left].mean() > 0.9  # the box's left side is drawn
+    assert not changed[400:, :].any()  # far below the face nothing is
 
 
 def test_an_unreadable_file_is_one_error_line(tmp_path: Path) -> None:
