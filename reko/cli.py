@@ -74,15 +74,17 @@ def _configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
 
 
-def _run_operation(operation: str, request: dict[str, Any], args: argparse.Namespace, drawn_on: str) -> int:
+def _run_operation(operation: str, request: dict[str, Any], args: argparse.Namespace | None = None) -> int:
     """Run one operation in-process through the engine's `dispatch`, as the server does, and print its JSON;
-    with `--draw`, also save the image `drawn_on` with the answer drawn."""
-    return run_one(operation, request, drawing_saver(operation, drawn_on, args.draw))
+    with the command's `--draw` (in `args`), also save its image (CompareFaces: the target) with the answer drawn."""
+    draw_to = getattr(args, "draw", None)
+    drawn_on = getattr(args, "target" if operation == "CompareFaces" else "image", None)
+    return run_one(operation, request, drawing_saver(operation, drawn_on, draw_to) if drawn_on else None)
 
 
 def _detect_faces(args: argparse.Namespace) -> int:
     request = {"Image": image_member(args.image), "Attributes": args.attributes}
-    return _run_operation("DetectFaces", request, args, args.image)
+    return _run_operation("DetectFaces", request, args)
 
 
 def _detect_labels(args: argparse.Namespace) -> int:
@@ -91,7 +93,7 @@ def _detect_labels(args: argparse.Namespace) -> int:
         request["MaxLabels"] = args.max_labels
     if args.min_confidence is not None:
         request["MinConfidence"] = args.min_confidence
-    return _run_operation("DetectLabels", request, args, args.image)
+    return _run_operation("DetectLabels", request, args)
 
 
 def _compare_faces(args: argparse.Namespace) -> int:
@@ -100,7 +102,7 @@ def _compare_faces(args: argparse.Namespace) -> int:
         request["SimilarityThreshold"] = args.similarity_threshold
     if args.quality_filter is not None:
         request["QualityFilter"] = args.quality_filter
-    return _run_operation("CompareFaces", request, args, args.target)
+    return _run_operation("CompareFaces", request, args)
 
 
 def _models(args: argparse.Namespace) -> int:
