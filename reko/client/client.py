@@ -75,6 +75,10 @@ class RekoClient:
         profile: a profile of ~/.aws/config to read region and credentials from.
         config: a botocore `Config` (timeouts, retries) for the underlying client.
 
+    Every method raises a `RekoError` subclass for an error answer. What fails before an answer exists stays
+    botocore's own exception: a request boto3 refuses to send (`ParamValidationError`), no credentials
+    (`NoCredentialsError`), no connection (`EndpointConnectionError`); a file that cannot be read is an `OSError`.
+
     Example:
         >>> from reko.client import Credentials, RekoClient
         >>> client = RekoClient("http://localhost:8085", "us-east-1",

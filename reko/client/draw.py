@@ -23,8 +23,8 @@ from reko.client.labels import DetectCustomLabelsResult, DetectLabelsResult
 from reko.client.ppe import DetectProtectiveEquipmentResult
 
 Drawable: TypeAlias = (
-    "DetectFacesResult | CompareFacesResult | DetectLabelsResult | DetectCustomLabelsResult"
-    " | DetectProtectiveEquipmentResult | IndexFacesResult | SearchFacesByImageResult | Face | Iterable[Face]"
+    DetectFacesResult | CompareFacesResult | DetectLabelsResult | DetectCustomLabelsResult
+    | DetectProtectiveEquipmentResult | IndexFacesResult | SearchFacesByImageResult | Face | Iterable[Face]
 )
 RGB = tuple[int, int, int]
 

@@ -47,7 +47,10 @@ class S3Location:
         return {"S3Object": s3_object}
 
 
-ImageInput: TypeAlias = "str | os.PathLike[str] | bytes | bytearray | memoryview | PILImage.Image | npt.NDArray[Any] | S3Location"  # noqa: E501
+# What every method accepts as an image (a real union, so `typing.get_type_hints` resolves it at run time too).
+ImageInput: TypeAlias = (
+    str | os.PathLike[str] | bytes | bytearray | memoryview | PILImage.Image | npt.NDArray[Any] | S3Location
+)
 
 
 def image_member(image: ImageInput) -> dict[str, Any]:
