@@ -224,3 +224,33 @@ def test_ppe_and_custom_labels_send_model_valid_requests(client: RekoClient, ope
     (request,) = sent
     wire = {**request, "Image": {"Bytes": base64.b64encode(request["Image"]["Bytes"]).decode()}}  # as JSON sends it
     validate_request(service_model().operation_model(operation), wire)
+
+
+def test_the_usual_aws_environment_configures_the_client(server: RunningServer, monkeypatch) -> None:
+    """No arguments: endpoint, region and keys come from the variables every AWS SDK reads."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_REKOGNITION", server.url)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", DEV_ACCESS_KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", DEV_SECRET_ACCESS_KEY)
+    client = RekoClient(config=ONE_ATTEMPT)
+    assert client.boto3_client.meta.region_name == "eu-west-1"
+    assert len(client.detect_faces(ASTRONAUT).faces) == 1
+
+
+def test_a_profile_configures_the_client(server: RunningServer, tmp_path: Path, monkeypatch) -> None:
+    """`profile=`: endpoint and region from ~/.aws/config's profile, keys from the credentials file."""
+    config, credentials = tmp_path / "config", tmp_path / "credentials"
+    config.write_text(f"[profile reko]\nregion = ap-south-1\nendpoint_url = {server.url}\n")
+    credentials.write_text(
+        f"[reko]\naws_access_key_id = {DEV_ACCESS_KEY_ID}\naws_secret_access_key = {DEV_SECRET_ACCESS_KEY}\n"
+    )
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION",
+                 "AWS_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_REKOGNITION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    client = RekoClient(profile="reko", config=ONE_ATTEMPT)
+    assert client.boto3_client.meta.region_name == AwsRegion.AP_SOUTH_1.value
+    assert len(client.detect_faces(ASTRONAUT).faces) == 1
