@@ -204,3 +204,12 @@ def test_s3_location_and_refused_inputs() -> None:
         image_member(np.zeros((100, 100, 3), np.float32))
     with pytest.raises(ValueError, match=r"\(H, W, 3\)"):
         image_member(np.zeros((100, 100, 2), np.uint8))
+
+
+def test_entities_are_immutable_and_hashable() -> None:
+    import dataclasses
+
+    result = DetectProtectiveEquipmentResult.from_api(PPE_ANSWER)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.persons[0].id = 7  # type: ignore[misc]
+    assert hash(result) == hash(DetectProtectiveEquipmentResult.from_api(PPE_ANSWER))
