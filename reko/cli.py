@@ -11,6 +11,7 @@ from typing import Any
 
 from reko import cli_collections, config
 from reko.cli_collections import image_member, run_one
+from reko.cli_draw import add_draw_flag, drawing_saver
 
 # `reko serve` flag → Settings field; None (flag not given) keeps the REKO_* variable or the default.
 SERVE_FLAGS = {
@@ -78,13 +79,17 @@ def _configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
 
 
-def _run_operation(operation: str, request: dict[str, Any]) -> int:
-    """Run one operation in-process through the engine's `dispatch`, as the server does, and print its JSON."""
-    return run_one(operation, request)
+def _run_operation(operation: str, request: dict[str, Any], args: argparse.Namespace | None = None) -> int:
+    """Run one operation in-process through the engine's `dispatch`, as the server does, and print its JSON;
+    with the command's `--draw` (in `args`), also save its image (CompareFaces: the target) with the answer drawn."""
+    draw_to = getattr(args, "draw", None)
+    drawn_on = getattr(args, "target" if operation == "CompareFaces" else "image", None)
+    return run_one(operation, request, drawing_saver(operation, drawn_on, draw_to) if drawn_on else None)
 
 
 def _detect_faces(args: argparse.Namespace) -> int:
-    return _run_operation("DetectFaces", {"Image": image_member(args.image), "Attributes": args.attributes})
+    request = {"Image": image_member(args.image), "Attributes": args.attributes}
+    return _run_operation("DetectFaces", request, args)
 
 
 def _detect_labels(args: argparse.Namespace) -> int:
@@ -93,7 +98,7 @@ def _detect_labels(args: argparse.Namespace) -> int:
         request["MaxLabels"] = args.max_labels
     if args.min_confidence is not None:
         request["MinConfidence"] = args.min_confidence
-    return _run_operation("DetectLabels", request)
+    return _run_operation("DetectLabels", request, args)
 
 
 def _compare_faces(args: argparse.Namespace) -> int:
@@ -102,7 +107,7 @@ def _compare_faces(args: argparse.Namespace) -> int:
         request["SimilarityThreshold"] = args.similarity_threshold
     if args.quality_filter is not None:
         request["QualityFilter"] = args.quality_filter
-    return _run_operation("CompareFaces", request)
+    return _run_operation("CompareFaces", request, args)
 
 
 def _models(args: argparse.Namespace) -> int:
@@ -198,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     detect = commands.add_parser("detect-faces", help="DetectFaces on a local image, printed as the API's JSON")
     detect.add_argument("image")
     detect.add_argument("--attributes", nargs="+", default=["DEFAULT"], help="DEFAULT, ALL, or single attributes")
+    add_draw_flag(detect)
     detect.set_defaults(run=_detect_faces)
 
     labels = commands.add_parser("detect-labels", help="DetectLabels on a local image, printed as the API's JSON")
@@ -207,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     labels.add_argument(
         "--features", nargs="+", default=["GENERAL_LABELS"], help="GENERAL_LABELS (default) and/or IMAGE_PROPERTIES"
     )
+    add_draw_flag(labels)
     labels.set_defaults(run=_detect_labels)
 
     compare = commands.add_parser(
@@ -219,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--quality-filter", metavar="F", help="NONE (default), AUTO, LOW, MEDIUM or HIGH",
     )
+    add_draw_flag(compare, "TARGET (matches green, unmatched faces red)")
     compare.set_defaults(run=_compare_faces)
 
     cli_collections.add_commands(commands)

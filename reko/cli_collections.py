@@ -11,6 +11,7 @@ import base64
 import json
 import re
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,11 +63,17 @@ def _os_error_json(error: OSError) -> dict[str, str]:
     return {"__type": type(error).__name__, "Message": f"{error.strerror or error}"}
 
 
-def run_one(operation: str, request: dict[str, Any]) -> int:
-    """Run one operation and print its JSON, or the API's error JSON with exit status 1."""
+def run_one(
+    operation: str, request: dict[str, Any], on_answer: Callable[[Mapping[str, Any]], None] | None = None
+) -> int:
+    """Run one operation and print its JSON (then hand it to `on_answer`), or the API's error JSON with exit
+    status 1."""
     session = Session()
     try:
-        print(json.dumps(session.call(operation, request), indent=2))
+        answer = session.call(operation, request)
+        print(json.dumps(answer, indent=2))
+        if on_answer is not None:
+            on_answer(answer)
         return 0
     except RekognitionError as error:
         print(json.dumps(error_json(error), indent=2))

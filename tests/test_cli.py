@@ -8,11 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from reko import config
+from reko.cli_draw import DRAWABLE_RESULTS, drawing_saver
+from reko.client.draw import COVERED_RGB
 from reko.vision import catalog
-from tests.conftest import REPO_ROOT, jpeg_bytes, test_image
+from tests.conftest import REPO_ROOT, TEST_IMAGES, jpeg_bytes, test_image
 
 
 def reko(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -86,6 +90,42 @@ def test_detect_labels_prints_the_api_answer(tmp_path: Path) -> None:
     assert len(answer["Labels"]) == 3 and answer["LabelModelVersion"] == "reko-labels-1"
     assert "Cat" in [label["Name"] for label in answer["Labels"]]
     assert all(label["Confidence"] >= 60 for label in answer["Labels"])
+
+
+def test_draw_saves_the_image_with_the_faces_drawn_on_it(tmp_path: Path) -> None:
+    image, drawn = tmp_path / "astronaut.png", tmp_path / "drawn.png"
+    image.write_bytes((TEST_IMAGES / "astronaut.png").read_bytes())
+    printed = reko("detect-faces", str(image), "--draw", str(drawn), data_dir=tmp_path / "d")
+    assert printed.returncode == 0, printed.stderr
+    box = json.loads(printed.stdout)["FaceDetails"][0]["BoundingBox"]
+    before, after = test_image("astronaut.png"), np.asarray(Image.open(drawn))
+    assert after.shape == before.shape
+    changed = np.any(before != after, axis=2)
+    left, top = round(box["Left"] * 512), round(box["Top"] * 512)
+    bottom = round((box["Top"] + box["Height"]) * 512)
+    assert changed[top:bottom, left].mean() > 0.9  # the box's left side is drawn
+    assert not changed[400:, :].any()  # far below the face nothing is
+
+
+def test_compare_faces_draws_the_match_on_the_target(tmp_path: Path) -> None:
+    source, target, drawn = tmp_path / "a.png", tmp_path / "b.jpg", tmp_path / "drawn.png"
+    source.write_bytes((TEST_IMAGES / "astronaut.png").read_bytes())
+    target.write_bytes(jpeg_bytes(test_image("astronaut.png"), quality=95))
+    printed = reko("compare-faces", str(source), str(target), "--draw", str(drawn), data_dir=tmp_path / "d")
+    assert printed.returncode == 0, printed.stderr
+    box = json.loads(printed.stdout)["FaceMatches"][0]["Face"]["BoundingBox"]
+    left, bottom = round(box["Left"] * 512), round((box["Top"] + box["Height"]) * 512)
+    assert tuple(np.asarray(Image.open(drawn))[bottom - 10, left]) == COVERED_RGB  # a match: green
+
+
+@pytest.mark.parametrize("operation", sorted(DRAWABLE_RESULTS))
+def test_every_drawable_operation_names_a_client_result(operation: str, tmp_path: Path) -> None:
+    """detect-ppe and detect-custom-labels draw through the same table once their commands exist."""
+    out = tmp_path / "out.png"
+    save = drawing_saver(operation, str(TEST_IMAGES / "coffee.png"), str(out))
+    assert save is not None
+    save({})  # an answer with nothing in it still draws (the image unchanged)
+    assert np.array_equal(np.asarray(Image.open(out)), test_image("coffee.png"))
 
 
 def test_an_unreadable_file_is_one_error_line(tmp_path: Path) -> None:
