@@ -10,6 +10,16 @@ from typing import Any
 
 from reko.errors import NotImplementedException
 from reko.operations.common.context import OperationContext
+from reko.operations.custom_labels.datasets import (
+    create_dataset,
+    delete_dataset,
+    describe_dataset,
+    distribute_dataset_entries,
+    list_dataset_entries,
+    list_dataset_labels,
+    update_dataset_entries,
+)
+from reko.operations.custom_labels.projects import create_project, delete_project, describe_projects
 from reko.operations.faces.collections import (
     create_collection,
     delete_collection,
@@ -38,16 +48,25 @@ HANDLERS: dict[str, Handler] = {
     "AssociateFaces": associate_faces,
     "CompareFaces": compare_faces,
     "CreateCollection": create_collection,
+    "CreateDataset": create_dataset,
+    "CreateProject": create_project,
     "CreateUser": create_user,
     "DeleteCollection": delete_collection,
+    "DeleteDataset": delete_dataset,
+    "DeleteProject": delete_project,
     "DeleteFaces": delete_faces,
     "DeleteUser": delete_user,
     "DescribeCollection": describe_collection,
+    "DescribeDataset": describe_dataset,
+    "DescribeProjects": describe_projects,
     "DetectFaces": detect_faces,
     "DetectLabels": detect_labels,
     "DisassociateFaces": disassociate_faces,
+    "DistributeDatasetEntries": distribute_dataset_entries,
     "IndexFaces": index_faces,
     "ListCollections": list_collections,
+    "ListDatasetEntries": list_dataset_entries,
+    "ListDatasetLabels": list_dataset_labels,
     "ListFaces": list_faces,
     "ListTagsForResource": list_tags_for_resource,
     "ListUsers": list_users,
@@ -57,6 +76,7 @@ HANDLERS: dict[str, Handler] = {
     "SearchUsersByImage": search_users_by_image,
     "TagResource": tag_resource,
     "UntagResource": untag_resource,
+    "UpdateDatasetEntries": update_dataset_entries,
 }
 
 
