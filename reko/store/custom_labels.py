@@ -288,3 +288,12 @@ def _put_entries(
             (scope.account_id, scope.region, project_name, dataset_type, entry.source_ref, entry.line,
              json.dumps(list(entry.labels)), len(entry.boxes)),
         )
+
+
+def split_for_test(entries: Sequence[DatasetEntry]) -> tuple[list[DatasetEntry], list[DatasetEntry]]:
+    """(train, test): `TEST_SHARE` of the entries, chosen by a hash of the source-ref as DistributeDatasetEntries
+    chooses them, go to test."""
+    chosen = {entry.source_ref for entry in sorted(entries, key=lambda e: _stable_rank(e.source_ref))[
+        : round(len(entries) * TEST_SHARE)]}
+    return ([entry for entry in entries if entry.source_ref not in chosen],
+            [entry for entry in entries if entry.source_ref in chosen])
