@@ -47,13 +47,16 @@ class LinearHeads:
         return 1.0 / (1.0 + np.exp(-np.clip(logits, -60, 60)))
 
 
-def fit_heads(features: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray | None = None) -> LinearHeads:
+def fit_heads(
+    features: np.ndarray, targets: np.ndarray, c: float = HEAD_C, balanced: bool = True
+) -> LinearHeads:
     """One logistic head per column of `targets`.
 
     Args:
         features: (n, d) float32.
         targets: (n, k) bool; every column must have positives and negatives.
-        sample_weight: (n,) optional weights.
+        c: inverse L2 strength.
+        balanced: weigh each class by the inverse of its frequency (images of a rare label count as much).
     """
     mean = features.mean(axis=0)
     scale = features.std(axis=0) + 1e-6
@@ -61,8 +64,8 @@ def fit_heads(features: np.ndarray, targets: np.ndarray, sample_weight: np.ndarr
     weights = np.zeros((features.shape[1], targets.shape[1]), np.float32)
     bias = np.zeros(targets.shape[1], np.float32)
     for column in range(targets.shape[1]):
-        model = LogisticRegression(C=HEAD_C, max_iter=HEAD_MAX_ITERATIONS, class_weight="balanced")
-        model.fit(standard, targets[:, column], sample_weight=sample_weight)
+        model = LogisticRegression(C=c, max_iter=HEAD_MAX_ITERATIONS, class_weight="balanced" if balanced else None)
+        model.fit(standard, targets[:, column])
         weights[:, column] = model.coef_[0]
         bias[column] = model.intercept_[0]
     return LinearHeads(mean.astype(np.float32), scale.astype(np.float32), weights, bias)
