@@ -56,11 +56,10 @@ class Engine:
 
     @property
     def custom_labels(self) -> CustomLabelPipeline:
-        """Loaded on first use: a server whose users train nothing never holds the feature-map backbone."""
-        with self._models_lock:
-            if self._custom_labels is None:
-                self._custom_labels = CustomLabelPipeline(self.runtime)
-            return self._custom_labels
+        if self._custom_labels is None:
+            self.load_models()
+        assert self._custom_labels is not None
+        return self._custom_labels
 
     def start_jobs(self) -> None:
         """Run the background training worker in this process."""
@@ -75,6 +74,8 @@ class Engine:
                 self._faces = faces
             if self._labels is None:
                 self._labels = LabelPipeline(self.runtime)
+            if self._custom_labels is None:  # the backbones of trained heads (their heads load on Start)
+                self._custom_labels = CustomLabelPipeline(self.runtime)
 
     def dispatch(self, operation: str, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
         """Validate the parameters of a Rekognition operation and run it; Rekognition errors propagate."""
