@@ -4,7 +4,8 @@ Every server (and `reko custom-labels train`) runs one. It claims the oldest que
 claim's heartbeat fresh from a thread of its own while training runs, and writes the outcome with the job's
 deletion in one transaction. A process killed mid-training leaves a job whose heartbeat goes stale; after
 `CLAIM_LEASE_S` any worker takes it over and trains it again from the start (training is deterministic and takes
-minutes). A job claimed more than `MAX_TRAINING_ATTEMPTS` times fails with a StatusMessage instead of looping.
+minutes); a server stopped cleanly gives its job back, so the next one starts it at once. A job claimed more than
+`MAX_TRAINING_ATTEMPTS` times fails with a StatusMessage instead of looping.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class TrainingWorker:
         self.worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._current: TrainingJob | None = None
 
     def start(self) -> None:
         if self._thread is None:
@@ -58,12 +60,21 @@ class TrainingWorker:
             self._thread.start()
 
     def stop(self) -> None:
+        """Stop claiming; a job in training is given back, so the next server to start takes it at once."""
         self._stop.set()
+        job = self._current
+        if job is not None:
+            try:
+                self.store.model_versions.release(job, self.worker_id)
+            except Exception:  # the database may already be gone: the lease then runs out instead
+                log.exception("could not give back training job %s/%s", job.project_name, job.version_name)
 
     def run_pending(self) -> int:
         """Train every job that can be claimed now; how many were run."""
         count = 0
-        while (job := self.store.model_versions.claim(self.worker_id, time.time() - CLAIM_LEASE_S)) is not None:
+        while not self._stop.is_set() and (
+            job := self.store.model_versions.claim(self.worker_id, time.time() - CLAIM_LEASE_S)
+        ) is not None:
             self._run(job)
             count += 1
         return count
@@ -85,6 +96,7 @@ class TrainingWorker:
                 "create a new version to try again"), {}, None)
             return
         log.info("training %s/%s (attempt %d)", job.project_name, job.version_name, job.attempts)
+        self._current = job
         progress = [0.0]
         beating = threading.Event()
         heart = threading.Thread(target=self._beat, args=(job, progress, beating), daemon=True)
@@ -98,6 +110,7 @@ class TrainingWorker:
             log.exception("training %s/%s failed", job.project_name, job.version_name)
             outcome = ("TRAINING_FAILED", f"Training failed: {type(error).__name__}: {error}", {}, None)
         finally:
+            self._current = None
             beating.set()
             heart.join()
         status, message, description, artefact = outcome

@@ -206,6 +206,17 @@ class ModelVersionStore:
                 )
         return bool(held)
 
+    def release(self, job: TrainingJob, worker_id: str) -> None:
+        """Give a job back unfinished (a clean stop): the next claim takes it at once, and this claim is not
+        counted as an interruption."""
+        key = (job.account_id, job.region, job.project_name, job.version_name)
+        with self.database.transaction() as connection:
+            connection.execute(
+                "UPDATE training_jobs SET claimed_by = NULL, heartbeat_at_s = NULL, attempts = attempts - 1 "
+                f"WHERE {VERSION_KEY} AND claimed_by = ?",
+                (*key, worker_id),
+            )
+
     def finish(
         self, job: TrainingJob, worker_id: str, status: str, status_message: str, description: dict[str, Any],
         artefact: bytes | None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import time
 from pathlib import Path
 
@@ -19,10 +20,8 @@ from tests.operations.custom_labels_data import BUCKET
 from tests.operations.test_custom_labels_models import FAST_WAIT, OUTPUT, hard_hat_lines, write_manifest
 
 
-@needs_shared_data("ppe", "hard_hat_workers")
-def test_training_survives_kill_9(server: RunningServer, tmp_path: Path, backend_flags: tuple[str, ...]) -> None:
-    share_model_cache(server, tmp_path)
-    first = start_server(tmp_path, *backend_flags)
+def start_training(first: RunningServer) -> str:
+    """A detection version queued on `first`, returned once its worker has started on it; the project ARN."""
     client = make_client(first.url)
     project = client.create_project(ProjectName="restart")["ProjectArn"]
     client.create_dataset(ProjectArn=project, DatasetType="TRAIN",
@@ -38,6 +37,14 @@ def test_training_survives_kill_9(server: RunningServer, tmp_path: Path, backend
             break
         assert time.monotonic() < deadline, "training never started"
         time.sleep(0.2)
+    return str(project)
+
+
+@needs_shared_data("ppe", "hard_hat_workers")
+def test_training_survives_kill_9(server: RunningServer, tmp_path: Path, backend_flags: tuple[str, ...]) -> None:
+    share_model_cache(server, tmp_path)
+    first = start_server(tmp_path, *backend_flags)
+    project = start_training(first)
     os.kill(first.process.pid, signal.SIGKILL)
     first.process.wait(timeout=20)
 
@@ -49,6 +56,26 @@ def test_training_survives_kill_9(server: RunningServer, tmp_path: Path, backend
         assert time.monotonic() - started >= CLAIM_LEASE_S * 0.5  # it waited for the dead worker's lease
         [version] = client.describe_project_versions(ProjectArn=project)["ProjectVersionDescriptions"]
         assert version["Status"] == "TRAINING_COMPLETED" and "F1Score" in version["EvaluationResult"]
+    finally:
+        stop_server(second)
+
+
+@needs_shared_data("ppe", "hard_hat_workers")
+def test_a_clean_stop_gives_the_job_back(server: RunningServer, tmp_path: Path) -> None:
+    share_model_cache(server, tmp_path)
+    first = start_server(tmp_path)
+    project = start_training(first)
+    stop_server(first)  # SIGTERM: the worker gives its job back, not counted as an attempt
+    with sqlite3.connect(tmp_path / "reko.sqlite3") as database:
+        assert database.execute("SELECT claimed_by, attempts FROM training_jobs").fetchall() == [(None, 0)]
+    second = start_server(tmp_path)
+    try:
+        client = make_client(second.url)
+        [version] = client.describe_project_versions(ProjectArn=project)["ProjectVersionDescriptions"]
+        assert version["Status"] == "TRAINING_IN_PROGRESS"
+        started = time.monotonic()
+        client.get_waiter("project_version_training_completed").wait(ProjectArn=project, WaiterConfig=FAST_WAIT)
+        assert time.monotonic() - started < 60
     finally:
         stop_server(second)
 
