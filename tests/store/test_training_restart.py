@@ -47,9 +47,11 @@ def start_training(first: RunningServer) -> str:
 def test_training_survives_kill_9(server: RunningServer, tmp_path: Path, backend_flags: tuple[str, ...]) -> None:
     share_model_cache(server, tmp_path)
     first = start_server(tmp_path, *backend_flags)
-    project = start_training(first)
-    os.kill(first.process.pid, signal.SIGKILL)
-    first.process.wait(timeout=20)
+    try:
+        project = start_training(first)
+    finally:
+        os.kill(first.process.pid, signal.SIGKILL)
+        first.process.wait(timeout=20)
 
     second = start_server(tmp_path, *backend_flags)
     try:
@@ -67,8 +69,10 @@ def test_training_survives_kill_9(server: RunningServer, tmp_path: Path, backend
 def test_a_clean_stop_gives_the_job_back(server: RunningServer, tmp_path: Path) -> None:
     share_model_cache(server, tmp_path)
     first = start_server(tmp_path)
-    project = start_training(first)
-    stop_server(first)  # SIGTERM: the worker gives its job back, not counted as an attempt
+    try:
+        project = start_training(first)
+    finally:
+        stop_server(first)  # SIGTERM: the worker gives its job back, not counted as an attempt
     with sqlite3.connect(tmp_path / "reko.sqlite3") as database:
         assert database.execute("SELECT claimed_by, attempts FROM training_jobs").fetchall() == [(None, 0)]
     second = start_server(tmp_path)
