@@ -16,6 +16,7 @@ from pathlib import Path
 from bench import (
     collections,
     collections_wire,
+    custom_labels,
     face_age_gender,
     face_compare,
     face_detection,
@@ -66,6 +67,11 @@ SUITES: dict[str, tuple[str, Callable[[Path], Rows]]] = {
     "collections_wire": (
         "Face collections through HTTP: IndexFaces throughput, SearchFacesByImage whole call, start-up, disk",
         collections_wire.run,
+    ),
+    "custom-labels": (
+        "Custom Labels through HTTP: held-back F1 at the assumed thresholds, training time, DetectCustomLabels "
+        "latency (ppe sets)",
+        custom_labels.run,
     ),
     "collections": ("Face collection index at 10k and 100k faces: exact and quantized scan, recall@1 on LFW probes",
                     collections.run),

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from reko import cli_collections, config
+from reko import cli_collections, cli_custom_labels, config
 from reko.cli_collections import image_member, run_one
 from reko.cli_draw import add_draw_flag, drawing_saver
 
@@ -230,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.set_defaults(run=_compare_faces)
 
     cli_collections.add_commands(commands)
+    cli_custom_labels.add_commands(commands)
 
     models = commands.add_parser("models", help="list the model catalogue and verify every file")
     models.set_defaults(run=_models)

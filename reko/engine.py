@@ -7,8 +7,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from reko.config import Settings
+from reko.jobs.worker import TrainingWorker
 from reko.operations import handler_for
 from reko.operations.common.context import Caller, OperationContext
+from reko.pipelines.custom_labels import CustomLabelPipeline
 from reko.pipelines.faces import FacePipeline
 from reko.pipelines.labels import LabelPipeline
 from reko.store import Store
@@ -32,7 +34,11 @@ class Engine:
         self.requests = ThreadPoolExecutor(max_workers=settings.inference_workers, thread_name_prefix="reko-request")
         self._faces: FacePipeline | None = None
         self._labels: LabelPipeline | None = None
+        self._custom_labels: CustomLabelPipeline | None = None
         self._models_lock = threading.Lock()
+        # Custom Labels training: started by `start_jobs` (the server, `reko custom-labels train`), never by a
+        # one-shot CLI command that could die mid-training.
+        self.jobs = TrainingWorker(self.store, lambda: self.custom_labels.runner, settings.data_dir / "custom-labels")
 
     @property
     def faces(self) -> FacePipeline:
@@ -48,6 +54,17 @@ class Engine:
         assert self._labels is not None
         return self._labels
 
+    @property
+    def custom_labels(self) -> CustomLabelPipeline:
+        if self._custom_labels is None:
+            self.load_models()
+        assert self._custom_labels is not None
+        return self._custom_labels
+
+    def start_jobs(self) -> None:
+        """Run the background training worker in this process."""
+        self.jobs.start()
+
     def load_models(self) -> None:
         """Load every model of every implemented operation, so no request pays for a first load."""
         with self._models_lock:
@@ -57,13 +74,16 @@ class Engine:
                 self._faces = faces
             if self._labels is None:
                 self._labels = LabelPipeline(self.runtime)
+            if self._custom_labels is None:  # the backbones of trained heads (their heads load on Start)
+                self._custom_labels = CustomLabelPipeline(self.runtime)
 
     def dispatch(self, operation: str, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
         """Validate the parameters of a Rekognition operation and run it; Rekognition errors propagate."""
         handler = handler_for(operation)
         request = validate_request(service_model().operation_model(operation), params)
         context = OperationContext(
-            caller=caller, store=self.store, face_pipeline=lambda: self.faces, label_pipeline=lambda: self.labels
+            caller=caller, store=self.store, face_pipeline=lambda: self.faces, label_pipeline=lambda: self.labels,
+            custom_label_pipeline=lambda: self.custom_labels,
         )
         return handler(request, context)
 
@@ -72,6 +92,7 @@ class Engine:
         return self.requests.submit(self.dispatch, operation, params, caller)
 
     def close(self) -> None:
+        self.jobs.stop()
         self.requests.shutdown(wait=False, cancel_futures=True)
         self.runtime.close()
         self.store.close()

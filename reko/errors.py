@@ -127,3 +127,15 @@ class ConflictException(RekognitionError):
 
 class IdempotentParameterMismatchException(RekognitionError):
     """A `ClientRequestToken` was sent again with other parameters than the request that first used it."""
+
+
+class ResourceInUseException(RekognitionError):
+    """The resource is in a state that forbids the change (a project with versions, a running model)."""
+
+
+class ResourceNotReadyException(RekognitionError):
+    """A Custom Labels model version is not RUNNING."""
+
+
+class LimitExceededException(RekognitionError):
+    """More work than Reko takes on at once (queued training jobs)."""

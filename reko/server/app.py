@@ -85,6 +85,7 @@ class RekoService:
         try:
             self.engine.load_models()
             self.ready.set()
+            self.engine.start_jobs()  # queued Custom Labels training, this server's share of it
         except Exception as error:  # a broken install must show on /health, not kill the process
             log.exception("model warm-up failed")
             self.startup_error = f"{type(error).__name__}: {error}"

@@ -1,8 +1,8 @@
 """State behind one interface, keyed by (account, region): the only package that touches a database or a bucket.
 
-It holds the S3 objects images are read from, the database schema, the face collections and their users; Custom
-Labels projects land here as their operations are built, each keyed by `Scope` so one account never sees
-another's resources.
+It holds the S3 objects images are read from, the database schema, the face collections and their users, and
+Custom Labels projects, datasets, model versions and their training queue, each keyed by `Scope` so one account
+never sees another's resources.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reko.store.collections import CollectionStore, FaceSearch
+from reko.store.custom_labels import CustomLabelsStore
 from reko.store.memory_search import MemoryFaceSearch
+from reko.store.model_versions import ModelVersionStore
 from reko.store.objects import EndpointBuckets, FolderBuckets, ObjectReader
 from reko.store.pgvector_search import PgvectorFaceSearch
 from reko.store.postgres import PostgresDatabase
@@ -57,6 +59,8 @@ class Store:
             search = MemoryFaceSearch(self.database, exact_search_max_faces or EXACT_SEARCH_MAX_FACES)
         self.collections = CollectionStore(self.database, search)
         self.users = UserStore(self.database)
+        self.custom_labels = CustomLabelsStore(self.database)
+        self.model_versions = ModelVersionStore(self.database)
         self.objects: ObjectReader = EndpointBuckets(s3_endpoint) if s3_endpoint else FolderBuckets(buckets_dir)
 
     @classmethod

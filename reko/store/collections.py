@@ -73,6 +73,8 @@ class Database(Protocol):
     # PostgreSQL's transactions run side by side (" FOR NO KEY UPDATE"); SQLite's write transaction already
     # excludes every other writer ("").
     row_lock: str
+    # Ends the SELECT that claims a queued row: " FOR UPDATE SKIP LOCKED" on PostgreSQL, "" on SQLite.
+    claim_lock: str
 
     def transaction(self) -> AbstractContextManager[Any]:
         """A connection whose `execute(sql, parameters)` runs in one transaction, committed when the block ends."""

@@ -36,6 +36,10 @@ class NotARegularFile(OSError):
 class ObjectReader(Protocol):
     def read(self, bucket: str, name: str, version: str | None) -> bytes: ...
 
+    def write(self, bucket: str, name: str, data: bytes) -> None:
+        """Store an object (Custom Labels' evaluation files); InvalidS3ObjectException when it cannot."""
+        ...
+
 
 def _too_large(size: int) -> ImageTooLargeException:
     return ImageTooLargeException(
@@ -126,6 +130,21 @@ class FolderBuckets:
                 raise InvalidS3ObjectException(f"{NOT_READABLE} ({where}: {error})") from error
             raise InvalidS3ObjectException(f"{NOT_READABLE} ({where})") from error
 
+    def write(self, bucket: str, name: str, data: bytes) -> None:
+        """Write `<root>/<bucket>/<key>` whole (a temporary file renamed over it), making the folders it needs."""
+        if not FOLDER_BUCKET_PATTERN.fullmatch(bucket):
+            raise _invalid_name("bucket", bucket, "a bucket has 3-255 letters, digits, '.', '-' or '_'")
+        path = self.root.joinpath(bucket, *key_segments(name))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.parent.resolve().is_relative_to((self.root / bucket).resolve()):
+                raise InvalidS3ObjectException(f"Cannot write '{_shown(name)}': a link leads out of the bucket")
+            temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            temporary.write_bytes(data)
+            os.replace(temporary, path)
+        except OSError as error:
+            raise InvalidS3ObjectException(f"Cannot write bucket '{bucket}', key '{_shown(name)}': {error}") from None
+
     @staticmethod
     def _read_file(path: Path) -> bytes:
         """Bytes of a regular file; O_NONBLOCK so a FIFO cannot hang the request, O_NOFOLLOW so a link put
@@ -168,3 +187,11 @@ class EndpointBuckets:
             return data
         except (ClientError, BotoCoreError, OSError, ValueError) as error:
             raise InvalidS3ObjectException(f"Unable to get object from S3: {_shown(str(error), 300)}") from error
+
+    def write(self, bucket: str, name: str, data: bytes) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.put_object(Bucket=bucket, Key=name, Body=data)
+        except (ClientError, BotoCoreError, OSError, ValueError) as error:
+            raise InvalidS3ObjectException(f"Unable to put object to S3: {_shown(str(error), 300)}") from error

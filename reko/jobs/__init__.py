@@ -1,0 +1,1 @@
+"""Background work outside the request pool, its state in the store: Custom Labels training."""

@@ -1,0 +1,1 @@
+"""Custom Labels: projects, datasets, model versions (trained by `reko.jobs`) and DetectCustomLabels."""
