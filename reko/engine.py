@@ -11,6 +11,7 @@ from reko.operations import handler_for
 from reko.operations.common.context import Caller, OperationContext
 from reko.pipelines.faces import FacePipeline
 from reko.pipelines.labels import LabelPipeline
+from reko.pipelines.ppe import PpePipeline
 from reko.store import Store
 from reko.validation import service_model, validate_request
 from reko.vision.catalog import Catalog
@@ -32,6 +33,7 @@ class Engine:
         self.requests = ThreadPoolExecutor(max_workers=settings.inference_workers, thread_name_prefix="reko-request")
         self._faces: FacePipeline | None = None
         self._labels: LabelPipeline | None = None
+        self._ppe: PpePipeline | None = None
         self._models_lock = threading.Lock()
 
     @property
@@ -48,6 +50,13 @@ class Engine:
         assert self._labels is not None
         return self._labels
 
+    @property
+    def ppe(self) -> PpePipeline:
+        if self._ppe is None:
+            self.load_models()
+        assert self._ppe is not None
+        return self._ppe
+
     def load_models(self) -> None:
         """Load every model of every implemented operation, so no request pays for a first load."""
         with self._models_lock:
@@ -57,13 +66,19 @@ class Engine:
                 self._faces = faces
             if self._labels is None:
                 self._labels = LabelPipeline(self.runtime)
+            if self._ppe is None:
+                # the person and face detectors are the label and face pipelines' own: one session each
+                self._ppe = PpePipeline(
+                    self.runtime, self._labels.detector, self._faces.detector, self._labels.confidence.detector
+                )
 
     def dispatch(self, operation: str, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
         """Validate the parameters of a Rekognition operation and run it; Rekognition errors propagate."""
         handler = handler_for(operation)
         request = validate_request(service_model().operation_model(operation), params)
         context = OperationContext(
-            caller=caller, store=self.store, face_pipeline=lambda: self.faces, label_pipeline=lambda: self.labels
+            caller=caller, store=self.store, face_pipeline=lambda: self.faces, label_pipeline=lambda: self.labels,
+            ppe_pipeline=lambda: self.ppe,
         )
         return handler(request, context)
 

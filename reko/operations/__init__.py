@@ -31,6 +31,7 @@ from reko.operations.faces.users import (
     search_users_by_image,
 )
 from reko.operations.labels.detect import detect_labels
+from reko.operations.ppe.detect import detect_protective_equipment
 
 Handler = Callable[[dict[str, Any], OperationContext], dict[str, Any]]
 
@@ -45,6 +46,7 @@ HANDLERS: dict[str, Handler] = {
     "DescribeCollection": describe_collection,
     "DetectFaces": detect_faces,
     "DetectLabels": detect_labels,
+    "DetectProtectiveEquipment": detect_protective_equipment,
     "DisassociateFaces": disassociate_faces,
     "IndexFaces": index_faces,
     "ListCollections": list_collections,

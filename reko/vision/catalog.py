@@ -231,6 +231,17 @@ MODELS: tuple[ModelSpec, ...] = (
         licence="Apache-2.0 (this project); fitted by scripts/fit_label_confidence.py on half of the COCO subset",
         kind="bundled",
     ),
+    ModelSpec(
+        name="ppe-covers",
+        purpose="HEAD_COVER and FACE_COVER logistic heads on image features, head placement, part confidence curves",
+        package="project:reko",
+        version="1",
+        source_file="ppe-covers.npz",
+        sha256="15945f346c57c51c133a67de86af8342ba8c156a879caca0b1f1c7bbf5fbdf18",
+        licence="Apache-2.0 (this project); fitted by scripts/train_ppe_covers.py on the training half of the CC0 "
+        "hard-hat and face-mask sets",
+        kind="bundled",
+    ),
     # --- more models are added above this line ---
 )
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from reko.pipelines.faces import FacePipeline
 from reko.pipelines.labels import LabelPipeline
+from reko.pipelines.ppe import PpePipeline
 from reko.store import Scope, Store
 
 
@@ -32,6 +33,7 @@ class OperationContext:
     store: Store
     face_pipeline: Callable[[], FacePipeline]
     label_pipeline: Callable[[], LabelPipeline] | None = None
+    ppe_pipeline: Callable[[], PpePipeline] | None = None
 
     @property
     def faces(self) -> FacePipeline:
@@ -42,3 +44,9 @@ class OperationContext:
         if self.label_pipeline is None:
             raise RuntimeError("this context was made without the label models")
         return self.label_pipeline()
+
+    @property
+    def ppe(self) -> PpePipeline:
+        if self.ppe_pipeline is None:
+            raise RuntimeError("this context was made without the PPE models")
+        return self.ppe_pipeline()

@@ -1,0 +1,206 @@
+"""Fit everything DetectProtectiveEquipment learns from data: `reko/vision/models/ppe-covers.npz`.
+
+On the training half of the CC0 PPE sets (`bench/ppe_sets.py`: even positions in file order, grouped by image),
+with Reko's own detectors run on each photo as the server runs them:
+- where a head lies relative to a face box and to a person box (median of the ground-truth head boxes);
+- the confidence curves: P(a located head matches a ground-truth head) from the face score or the person's
+  probability, P(a found face matches a ground-truth face) from the face score (logistic on the logit);
+- HEAD_COVER (helmet vs head) and FACE_COVER (with_mask vs without_mask): L2 logistic regressions on
+  EfficientNet-Lite0 pooled features of ground-truth crops and of the located parts matched to them; the L2
+  strength is chosen by 5-fold cross-validation grouped by image inside the training half (log-loss).
+
+Run from the repository root: `.venv/bin/python -m scripts.train_ppe_covers [DATA_DIR]`. Prints the choices and
+the sha256 of the written file (catalogue entry `ppe-covers`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+
+from bench.classification import grouped_folds, logistic_model, out_of_fold
+from bench.datasets import DATA_DIR, LabelledImage
+from bench.models import bench_runtime
+from bench.ppe_sets import PART_MATCH_IOU, halves, hard_hat_images, mask_images
+from reko.pipelines.labels import LabelPipeline
+from reko.pipelines.ppe import People, PeopleFinder, locate
+from reko.vision.boxes import iou_matrix
+from reko.vision.faces.detector import FaceDetector
+from reko.vision.image_features import ImageFeatures
+from reko.vision.ppe.covers import FACE_CROP_MARGIN, HEAD_CROP_MARGIN, crop
+from reko.vision.ppe.parts import Placement, fit_placement
+
+OUTPUT = Path(__file__).resolve().parents[1] / "reko" / "vision" / "models" / "ppe-covers.npz"
+C_CHOICES = (0.003, 0.01, 0.03, 0.1)
+FACE_MATCH_IOU = 0.5  # faces are the face detector's own boxes: the VOC rule
+# A person's head: the ground-truth head whose centre is inside the box's width and whose top lies within
+# this many box widths of the box's top.
+HEAD_TOP_WINDOW = (-0.25, 0.5)
+CURVE_C = 1e4  # a 2-parameter curve: practically unpenalised
+
+
+@dataclass
+class Samples:
+    """Crops and labels for one cover head, grouped by image."""
+
+    crops: list[np.ndarray] = field(default_factory=list)
+    labels: list[int] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+
+    def add(self, crop_rgb: np.ndarray, label: int, group: str) -> None:
+        self.crops.append(crop_rgb)
+        self.labels.append(label)
+        self.groups.append(group)
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    bgr = cv2.imread(str(path))
+    if bgr is None:
+        raise FileNotFoundError(path)
+    return np.ascontiguousarray(bgr[..., ::-1])
+
+
+def person_head(person: np.ndarray, truth: np.ndarray) -> int:
+    """Index of the ground-truth head at the top of a person box, -1 for none."""
+    x1, y1, x2, _ = person
+    width = x2 - x1
+    centres = (truth[:, 0] + truth[:, 2]) / 2
+    offsets = (truth[:, 1] - y1) / width
+    inside = (centres >= x1) & (centres <= x2) & (offsets >= HEAD_TOP_WINDOW[0]) & (offsets <= HEAD_TOP_WINDOW[1])
+    if not inside.any():
+        return -1
+    distance = np.abs(offsets) + np.abs(centres - (x1 + x2) / 2) / width
+    return int(np.flatnonzero(inside)[np.argmin(distance[inside])])
+
+
+def face_head(face: np.ndarray, truth: np.ndarray) -> int:
+    """Index of the smallest ground-truth head holding the face's centre, -1 for none."""
+    cx, cy = (face[0] + face[2]) / 2, (face[1] + face[3]) / 2
+    inside = (truth[:, 0] <= cx) & (truth[:, 2] >= cx) & (truth[:, 1] <= cy) & (truth[:, 3] >= cy)
+    if not inside.any():
+        return -1
+    areas = (truth[:, 2] - truth[:, 0]) * (truth[:, 3] - truth[:, 1])
+    return int(np.flatnonzero(inside)[np.argmin(areas[inside])])
+
+
+def fit_curve(scores: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """(slope, intercept) of P(right) = sigmoid(slope * logit(score) + intercept)."""
+    clipped = np.clip(scores, 1e-6, 1 - 1e-6)
+    logits = np.log(clipped / (1 - clipped))[:, None]
+    model = LogisticRegression(C=CURVE_C).fit(logits, right)
+    return np.array([model.coef_[0, 0], model.intercept_[0]], np.float32)
+
+
+def best_match(box: np.ndarray, truth: np.ndarray, threshold: float) -> int:
+    if not len(truth):
+        return -1
+    overlaps = iou_matrix(box[None], truth)[0]
+    return int(overlaps.argmax()) if overlaps.max() >= threshold else -1
+
+
+def find_all(finder: PeopleFinder, images: list[LabelledImage]) -> list[tuple[LabelledImage, np.ndarray, People]]:
+    found = []
+    for image in images:
+        rgb = read_rgb(image.path)
+        found.append((image, rgb, finder.find(rgb)))
+    return found
+
+
+def head_placements(found: list[tuple[LabelledImage, np.ndarray, People]]) -> dict[str, Placement]:
+    pairs: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {"face": ([], []), "person": ([], [])}
+    for image, _, people in found:
+        for face in people.faces.boxes:
+            index = face_head(face, image.boxes)
+            if index >= 0:
+                pairs["face"][0].append(face)
+                pairs["face"][1].append(image.boxes[index])
+        for person in people.boxes:
+            index = person_head(person, image.boxes)
+            if index >= 0:
+                pairs["person"][0].append(person)
+                pairs["person"][1].append(image.boxes[index])
+    placements = {}
+    for name, (references, heads) in pairs.items():
+        placements[name] = fit_placement(np.array(references), np.array(heads))
+        print(f"head from {name}: {len(references)} pairs -> {placements[name]}")
+    return placements
+
+
+def choose_and_fit(name: str, features: np.ndarray, samples: Samples) -> tuple[float, object]:
+    labels = np.array(samples.labels)
+    folds = grouped_folds(labels, samples.groups)
+    best: tuple[float, float] | None = None
+    for c in C_CHOICES:
+        probabilities = out_of_fold(features, labels, folds, c)
+        loss = log_loss(labels, probabilities)
+        accuracy = float(((probabilities >= 0.5) == labels).mean())
+        print(f"{name}: C={c}: grouped 5-fold on the training half: log-loss {loss:.4f}, accuracy {accuracy:.4f}")
+        if best is None or loss < best[1]:
+            best = (c, loss)
+    assert best is not None
+    print(f"{name}: {len(labels)} crops ({int(labels.sum())} covered), C={best[0]}")
+    return best[0], logistic_model(best[0]).fit(features, labels)
+
+
+def main(argv: Sequence[str]) -> None:
+    data_dir = Path(argv[0]) if argv else DATA_DIR
+    runtime = bench_runtime()
+    labels = LabelPipeline(runtime)
+    finder = PeopleFinder(runtime, labels.detector, FaceDetector(runtime), labels.confidence.detector)
+    describe = ImageFeatures(runtime).describe
+    hard_hats = find_all(finder, halves(hard_hat_images(data_dir))[0])
+    masks = find_all(finder, halves(mask_images(data_dir))[0])
+    placements = head_placements(hard_hats)
+    arrays: dict[str, np.ndarray] = {f"placement.{k}": v.to_array() for k, v in placements.items()}
+
+    head_samples, face_samples = Samples(), Samples()
+    curve_data: dict[str, tuple[list[float], list[int]]] = {k: ([], []) for k in ("face", "head_from_face",
+                                                                                    "head_from_person")}
+    for image, rgb, people in hard_hats:
+        group = image.path.name
+        for box, label in zip(image.boxes, image.labels, strict=True):
+            head_samples.add(crop(rgb, box, HEAD_CROP_MARGIN), int(label == "helmet"), group)
+        found = locate(people, placements, rgb.shape[1], rgb.shape[0])
+        for head, face, score in zip(found.heads, found.from_face, found.head_scores, strict=True):
+            index = best_match(head, image.boxes, PART_MATCH_IOU)
+            curve = curve_data["head_from_face" if face else "head_from_person"]
+            curve[0].append(float(score))
+            curve[1].append(int(index >= 0))
+            if index >= 0:
+                head_samples.add(crop(rgb, head, HEAD_CROP_MARGIN), int(image.labels[index] == "helmet"), group)
+    for image, rgb, people in masks:
+        group = image.path.name
+        for box, label in zip(image.boxes, image.labels, strict=True):
+            face_samples.add(crop(rgb, box, FACE_CROP_MARGIN), int(label == "with_mask"), group)
+        for face, score in zip(people.faces.boxes, people.faces.scores, strict=True):
+            index = best_match(face, image.boxes, FACE_MATCH_IOU)
+            curve_data["face"][0].append(float(score))
+            curve_data["face"][1].append(int(index >= 0))
+            if index >= 0:
+                face_samples.add(crop(rgb, face, FACE_CROP_MARGIN), int(image.labels[index] == "with_mask"), group)
+    for name, (scores, right) in curve_data.items():
+        arrays[f"curve.{name}"] = fit_curve(np.array(scores), np.array(right))
+        print(f"curve {name}: {len(right)} located, {sum(right)} right -> {arrays[f'curve.{name}']}")
+    for name, samples in (("head_cover", head_samples), ("face_cover", face_samples)):
+        features = describe(samples.crops)
+        _, model = choose_and_fit(name, features, samples)
+        scaler, regression = model[0], model[-1]  # type: ignore[index]
+        arrays[f"{name}.mean"] = scaler.mean_.astype(np.float32)
+        arrays[f"{name}.scale"] = scaler.scale_.astype(np.float32)
+        arrays[f"{name}.weights"] = regression.coef_[0].astype(np.float32)
+        arrays[f"{name}.bias"] = np.array([regression.intercept_[0]], np.float32)
+        arrays[f"{name}.samples"] = np.array([len(samples.labels), sum(samples.labels)], np.int64)
+    np.savez(OUTPUT, **arrays)  # type: ignore[arg-type]
+    print(f"wrote {OUTPUT} sha256 {hashlib.sha256(OUTPUT.read_bytes()).hexdigest()}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

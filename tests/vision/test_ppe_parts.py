@@ -1,0 +1,41 @@
+"""Placing heads and giving faces to persons (pure geometry)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from reko.vision.ppe.covers import crop
+from reko.vision.ppe.parts import Placement, assign_faces, fit_placement
+
+
+def test_a_fitted_placement_reproduces_its_pairs() -> None:
+    references = np.array([[10, 20, 30, 40], [100, 100, 140, 160]], np.float32)
+    truth = Placement(dx=0.1, width=1.5, top=-0.8, height=2.0)
+    heads = truth.place(references)
+    fitted = fit_placement(references, heads)
+    np.testing.assert_allclose(fitted.to_array(), truth.to_array(), atol=1e-5)
+    np.testing.assert_allclose(Placement.from_array(fitted.to_array()).place(references), heads, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("persons", "faces", "owners"),
+    [
+        # the face at the top of the person is its own; one low in the box (a face on a T-shirt) is not
+        ([[0, 0, 100, 300]], [[40, 10, 60, 30]], [0]),
+        ([[0, 0, 100, 300]], [[40, 250, 60, 270]], [-1]),
+        # two persons overlap: the first (largest) takes the largest face, each face goes once
+        ([[0, 0, 100, 300], [50, 0, 150, 300]], [[60, 10, 90, 40], [70, 10, 80, 20]], [0, 1]),
+        ([[0, 0, 100, 300]], np.zeros((0, 4)), [-1]),
+    ],
+)
+def test_assign_faces(persons: list, faces: list, owners: list[int]) -> None:
+    found = assign_faces(np.array(persons, np.float32), np.array(faces, np.float32).reshape(-1, 4))
+    assert found.tolist() == owners
+
+
+def test_crop_widens_and_stays_in_the_image() -> None:
+    rgb = np.zeros((100, 200, 3), np.uint8)
+    assert crop(rgb, np.array([50, 40, 70, 60]), 0.5).shape == (40, 40, 3)
+    assert crop(rgb, np.array([-20, -20, 10, 10]), 0.5).shape == (25, 25, 3)
+    assert crop(rgb, np.array([100, 50, 100, 50]), 0.0).shape == (4, 4, 3)  # a degenerate box: a few pixels
