@@ -29,6 +29,7 @@ from bench import (
     labels,
     landmarks,
     latency,
+    ppe,
     report,
 )
 from bench.datasets import DATA_DIR
@@ -66,6 +67,10 @@ SUITES: dict[str, tuple[str, Callable[[Path], Rows]]] = {
     "collections_wire": (
         "Face collections through HTTP: IndexFaces throughput, SearchFacesByImage whole call, start-up, disk",
         collections_wire.run,
+    ),
+    "ppe": (
+        "DetectProtectiveEquipment end to end on the PPE sets' reporting half (fitted on the other half); latency",
+        ppe.run,
     ),
     "collections": ("Face collection index at 10k and 100k faces: exact and quantized scan, recall@1 on LFW probes",
                     collections.run),

@@ -68,9 +68,7 @@ class Engine:
                 self._labels = LabelPipeline(self.runtime)
             if self._ppe is None:
                 # the person and face detectors are the label and face pipelines' own: one session each
-                self._ppe = PpePipeline(
-                    self.runtime, self._labels.detector, self._faces.detector, self._labels.confidence.detector
-                )
+                self._ppe = PpePipeline(self.runtime, self._labels, self._faces)
 
     def dispatch(self, operation: str, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
         """Validate the parameters of a Rekognition operation and run it; Rekognition errors propagate."""

@@ -5,9 +5,13 @@ with Reko's own detectors run on each photo as the server runs them:
 - where a head lies relative to a face box and to a person box (median of the ground-truth head boxes);
 - the confidence curves: P(a located head matches a ground-truth head) from the face score or the person's
   probability, P(a found face matches a ground-truth face) from the face score (logistic on the logit);
-- HEAD_COVER (helmet vs head) and FACE_COVER (with_mask vs without_mask): L2 logistic regressions on
-  EfficientNet-Lite0 pooled features of ground-truth crops and of the located parts matched to them; the L2
-  strength is chosen by 5-fold cross-validation grouped by image inside the training half (log-loss).
+- HEAD_COVER (helmet vs head): an L2 logistic regression on the hat-colour histogram (`covers.hat_colours`)
+  of the ground-truth head crops and of the heads Reko placed and matched to them, plus the heads Reko placed
+  from faces on the face-mask training half as bare (its street photos hold no hard hat: checked by eye);
+- FACE_COVER (with_mask vs without_mask): the same on the face-wear vectors of the faces the face detector found
+  and matched to ground truth (the vector needs the detector's keypoints);
+- each L2 strength is chosen by 5-fold cross-validation grouped by image inside the training half (log-loss),
+  and each head's output is calibrated by a logistic curve fitted on its out-of-fold predictions there.
 
 Run from the repository root: `.venv/bin/python -m scripts.train_ppe_covers [DATA_DIR]`. Prints the choices and
 the sha256 of the written file (catalogue entry `ppe-covers`).
@@ -25,21 +29,21 @@ import cv2
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
+from sklearn.pipeline import Pipeline
 
 from bench.classification import grouped_folds, logistic_model, out_of_fold
 from bench.datasets import DATA_DIR, LabelledImage
-from bench.models import bench_runtime
+from bench.models import bench_runtime, face_pipeline
 from bench.ppe_sets import PART_MATCH_IOU, halves, hard_hat_images, mask_images
 from reko.pipelines.labels import LabelPipeline
 from reko.pipelines.ppe import People, PeopleFinder, locate
 from reko.vision.boxes import iou_matrix
-from reko.vision.faces.detector import FaceDetector
-from reko.vision.image_features import ImageFeatures
-from reko.vision.ppe.covers import FACE_CROP_MARGIN, HEAD_CROP_MARGIN, crop
+from reko.vision.labels.confidence import LogisticCurve
+from reko.vision.ppe.covers import HEAD_CROP_MARGIN, crop, head_vectors
 from reko.vision.ppe.parts import Placement, fit_placement
 
 OUTPUT = Path(__file__).resolve().parents[1] / "reko" / "vision" / "models" / "ppe-covers.npz"
-C_CHOICES = (0.003, 0.01, 0.03, 0.1)
+C_CHOICES = {"head_cover": (0.03, 0.1, 0.3, 1.0), "face_cover": (0.03, 0.1, 0.3, 1.0)}
 FACE_MATCH_IOU = 0.5  # faces are the face detector's own boxes: the VOC rule
 # A person's head: the ground-truth head whose centre is inside the box's width and whose top lies within
 # this many box widths of the box's top.
@@ -49,14 +53,14 @@ CURVE_C = 1e4  # a 2-parameter curve: practically unpenalised
 
 @dataclass
 class Samples:
-    """Crops and labels for one cover head, grouped by image."""
+    """Inputs (crops, or feature rows) and labels for one cover head, grouped by image."""
 
-    crops: list[np.ndarray] = field(default_factory=list)
+    inputs: list[np.ndarray] = field(default_factory=list)
     labels: list[int] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
 
-    def add(self, crop_rgb: np.ndarray, label: int, group: str) -> None:
-        self.crops.append(crop_rgb)
+    def add(self, value: np.ndarray, label: int, group: str) -> None:
+        self.inputs.append(value)
         self.labels.append(label)
         self.groups.append(group)
 
@@ -134,28 +138,37 @@ def head_placements(found: list[tuple[LabelledImage, np.ndarray, People]]) -> di
     return placements
 
 
-def choose_and_fit(name: str, features: np.ndarray, samples: Samples) -> tuple[float, object]:
+def choose_and_fit(name: str, features: np.ndarray, samples: Samples) -> tuple[Pipeline, np.ndarray]:
+    """The head at the L2 strength whose calibrated out-of-fold log-loss is lowest, and its calibration curve.
+
+    A logistic head on few, sparse features (the hat histogram) is over-confident: its probabilities go
+    through a logistic curve on their logit fitted on the out-of-fold predictions, so they are measured.
+    """
     labels = np.array(samples.labels)
     folds = grouped_folds(labels, samples.groups)
-    best: tuple[float, float] | None = None
-    for c in C_CHOICES:
-        probabilities = out_of_fold(features, labels, folds, c)
-        loss = log_loss(labels, probabilities)
-        accuracy = float(((probabilities >= 0.5) == labels).mean())
-        print(f"{name}: C={c}: grouped 5-fold on the training half: log-loss {loss:.4f}, accuracy {accuracy:.4f}")
+    best: tuple[float, float, np.ndarray] | None = None
+    for c in C_CHOICES[name]:
+        raw = out_of_fold(features, labels, folds, c)
+        curve = fit_curve(raw, labels)
+        calibrated = LogisticCurve(*map(float, curve)).probability(raw)
+        loss = log_loss(labels, calibrated)
+        accuracy = float(((calibrated >= 0.5) == labels).mean())
+        bare = float(((calibrated < 0.5) & (labels == 0)).sum() / max(1, (labels == 0).sum()))
+        print(f"{name}: C={c}: grouped 5-fold on the training half: raw log-loss {log_loss(labels, raw):.4f}, "
+              f"calibrated {loss:.4f}, accuracy {accuracy:.4f}, uncovered recall {bare:.4f}")
         if best is None or loss < best[1]:
-            best = (c, loss)
+            best = (c, loss, curve)
     assert best is not None
-    print(f"{name}: {len(labels)} crops ({int(labels.sum())} covered), C={best[0]}")
-    return best[0], logistic_model(best[0]).fit(features, labels)
+    print(f"{name}: {len(labels)} samples ({int(labels.sum())} covered), C={best[0]}, curve {best[2]}")
+    return logistic_model(best[0]).fit(features, labels), best[2]
 
 
 def main(argv: Sequence[str]) -> None:
     data_dir = Path(argv[0]) if argv else DATA_DIR
     runtime = bench_runtime()
     labels = LabelPipeline(runtime)
-    finder = PeopleFinder(runtime, labels.detector, FaceDetector(runtime), labels.confidence.detector)
-    describe = ImageFeatures(runtime).describe
+    faces = face_pipeline()
+    finder = PeopleFinder(runtime, labels.detector, faces.detector, labels.confidence.detector)
     hard_hats = find_all(finder, halves(hard_hat_images(data_dir))[0])
     masks = find_all(finder, halves(mask_images(data_dir))[0])
     placements = head_placements(hard_hats)
@@ -178,21 +191,24 @@ def main(argv: Sequence[str]) -> None:
                 head_samples.add(crop(rgb, head, HEAD_CROP_MARGIN), int(image.labels[index] == "helmet"), group)
     for image, rgb, people in masks:
         group = image.path.name
-        for box, label in zip(image.boxes, image.labels, strict=True):
-            face_samples.add(crop(rgb, box, FACE_CROP_MARGIN), int(label == "with_mask"), group)
-        for face, score in zip(people.faces.boxes, people.faces.scores, strict=True):
+        found = locate(people, placements, rgb.shape[1], rgb.shape[0])
+        for head in found.heads[found.from_face]:
+            head_samples.add(crop(rgb, head, HEAD_CROP_MARGIN), 0, group)
+        vectors = faces.wear.face_vectors(rgb, people.faces.keypoints)
+        for face, score, vector in zip(people.faces.boxes, people.faces.scores, vectors, strict=True):
             index = best_match(face, image.boxes, FACE_MATCH_IOU)
             curve_data["face"][0].append(float(score))
             curve_data["face"][1].append(int(index >= 0))
             if index >= 0:
-                face_samples.add(crop(rgb, face, FACE_CROP_MARGIN), int(image.labels[index] == "with_mask"), group)
+                face_samples.add(vector, int(image.labels[index] == "with_mask"), group)
     for name, (scores, right) in curve_data.items():
         arrays[f"curve.{name}"] = fit_curve(np.array(scores), np.array(right))
         print(f"curve {name}: {len(right)} located, {sum(right)} right -> {arrays[f'curve.{name}']}")
+    features_of = {"head_cover": head_vectors(head_samples.inputs), "face_cover": np.stack(face_samples.inputs)}
     for name, samples in (("head_cover", head_samples), ("face_cover", face_samples)):
-        features = describe(samples.crops)
-        _, model = choose_and_fit(name, features, samples)
-        scaler, regression = model[0], model[-1]  # type: ignore[index]
+        model, curve = choose_and_fit(name, features_of[name], samples)
+        scaler, regression = model[0], model[-1]
+        arrays[f"curve.{name}"] = curve
         arrays[f"{name}.mean"] = scaler.mean_.astype(np.float32)
         arrays[f"{name}.scale"] = scaler.scale_.astype(np.float32)
         arrays[f"{name}.weights"] = regression.coef_[0].astype(np.float32)

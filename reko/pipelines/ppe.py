@@ -12,8 +12,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from reko.pipelines.labels import needs_tiles
+from reko.pipelines.faces import FacePipeline
+from reko.pipelines.labels import LabelPipeline, needs_tiles
 from reko.vision.faces.detector import FaceDetector
+from reko.vision.faces.wear import face_vector_names
 from reko.vision.labels.confidence import LogisticCurve
 from reko.vision.labels.objects import ObjectDetector
 from reko.vision.ppe.covers import CoverEstimator, CoverModels
@@ -137,13 +139,11 @@ def locate(people: People, placements: dict[str, Placement], width: int, height:
 
 
 class PpePipeline:
-    """The PPE models of one process; the detectors are those of the label and face pipelines."""
+    """The PPE models of one process; detectors and face features are those of the label and face pipelines."""
 
-    def __init__(
-        self, runtime: Runtime, detector: ObjectDetector, face_detector: FaceDetector, person_curve: LogisticCurve
-    ) -> None:
-        self.finder = PeopleFinder(runtime, detector, face_detector, person_curve)
-        self.covers = CoverEstimator(runtime)
+    def __init__(self, runtime: Runtime, labels: LabelPipeline, faces: FacePipeline) -> None:
+        self.finder = PeopleFinder(runtime, labels.detector, faces.detector, labels.confidence.detector)
+        self.covers = CoverEstimator(runtime, faces.wear.face_vectors, len(face_vector_names()))
 
     @property
     def models(self) -> CoverModels:
@@ -157,12 +157,13 @@ class PpePipeline:
         found = locate(people, self.models.placements, width, height)
         from_face = found.from_face
         face_boxes = people.faces.boxes[found.face_index[from_face]]
+        face_keypoints = people.faces.keypoints[found.face_index[from_face]]
         face_confidence = curves["face"].probability(people.faces.scores[found.face_index[from_face]])
         person_confidence = found.person_scores.astype(np.float32)
         person_confidence[found.face_only] = curves["face"].probability(found.person_scores[found.face_only])
         head_confidence = curves["head_from_person"].probability(found.head_scores)
         head_confidence[from_face] = curves["head_from_face"].probability(found.head_scores[from_face])
-        head_covered, face_covered = self.covers.covered(rgb, found.heads, face_boxes)
+        head_covered, face_covered = self.covers.covered(rgb, found.heads, face_keypoints)
         face_row = np.cumsum(from_face) - 1
         results: list[PersonEquipment] = []
         for i in range(len(found.boxes)):

@@ -237,7 +237,7 @@ MODELS: tuple[ModelSpec, ...] = (
         package="project:reko",
         version="1",
         source_file="ppe-covers.npz",
-        sha256="15945f346c57c51c133a67de86af8342ba8c156a879caca0b1f1c7bbf5fbdf18",
+        sha256="d68b229493855a7991a0a038fd2f89d60a9201e8c414334754294799b9d37db3",
         licence="Apache-2.0 (this project); fitted by scripts/train_ppe_covers.py on the training half of the CC0 "
         "hard-hat and face-mask sets",
         kind="bundled",
