@@ -19,7 +19,9 @@ from reko.vision.faces.wear import face_vector_names
 from reko.vision.labels.confidence import LogisticCurve
 from reko.vision.labels.objects import ObjectDetector
 from reko.vision.ppe.covers import CoverEstimator, CoverModels
+from reko.vision.ppe.hands import Hands, find_hands
 from reko.vision.ppe.parts import HEAD_FROM_FACE, HEAD_FROM_PERSON, Placement, assign_faces, clip_boxes
+from reko.vision.ppe.pose import BodyPose
 from reko.vision.runtime import Runtime
 from reko.vision.types import FaceBoxes
 
@@ -61,6 +63,10 @@ class PersonEquipment:
     head_confidence: float = 0.0
     head_covered: float = 0.0  # P(hard hat on the head)
     head_source: int = HEAD_FROM_PERSON
+    left_hand_box: np.ndarray | None = None  # the person's own left
+    left_hand_confidence: float = 0.0
+    right_hand_box: np.ndarray | None = None
+    right_hand_confidence: float = 0.0
 
 
 class PeopleFinder:
@@ -144,6 +150,7 @@ class PpePipeline:
     def __init__(self, runtime: Runtime, labels: LabelPipeline, faces: FacePipeline) -> None:
         self.finder = PeopleFinder(runtime, labels.detector, faces.detector, labels.confidence.detector)
         self.covers = CoverEstimator(runtime, faces.wear.face_vectors, len(face_vector_names()))
+        self.pose = BodyPose(runtime)
 
     @property
     def models(self) -> CoverModels:
@@ -163,7 +170,12 @@ class PpePipeline:
         person_confidence[found.face_only] = curves["face"].probability(found.person_scores[found.face_only])
         head_confidence = curves["head_from_person"].probability(found.head_scores)
         head_confidence[from_face] = curves["head_from_face"].probability(found.head_scores[from_face])
+        seen_bodies = np.flatnonzero(~found.face_only)  # a person seen only by face has no body to pose
+        body = self.pose.start(rgb, found.boxes[seen_bodies])
         head_covered, face_covered = self.covers.covered(rgb, found.heads, face_keypoints)
+        hands = find_hands(body.result())
+        hand_row = np.full(len(found.boxes), -1)
+        hand_row[seen_bodies] = np.arange(len(seen_bodies))
         face_row = np.cumsum(from_face) - 1
         results: list[PersonEquipment] = []
         for i in range(len(found.boxes)):
@@ -178,5 +190,18 @@ class PpePipeline:
             if from_face[i] and face_confidence[j] >= MIN_REPORTED_PROBABILITY:
                 person = replace(person, face_box=face_boxes[j], face_confidence=float(face_confidence[j]),
                                  face_covered=float(face_covered[j]))
+            person = _with_hands(person, hands, int(hand_row[i]))
             results.append(person)
         return results
+
+
+def _with_hands(person: PersonEquipment, hands: Hands, row: int) -> PersonEquipment:
+    """`person` with the hands the pose model sees (confidence >= 50 %); row -1: no pose was run."""
+    if row < 0:
+        return person
+    if hands.left_confidence[row] >= MIN_REPORTED_PROBABILITY:
+        person = replace(person, left_hand_box=hands.left[row], left_hand_confidence=float(hands.left_confidence[row]))
+    if hands.right_confidence[row] >= MIN_REPORTED_PROBABILITY:
+        person = replace(person, right_hand_box=hands.right[row],
+                         right_hand_confidence=float(hands.right_confidence[row]))
+    return person

@@ -232,6 +232,17 @@ MODELS: tuple[ModelSpec, ...] = (
         kind="bundled",
     ),
     ModelSpec(
+        name="pose-landmarks",
+        purpose="33 body points with visibility from a 256x256 person crop (MediaPipe BlazePose GHUM full), "
+        "for DetectProtectiveEquipment's hands",
+        package="pypi:mediapipe",
+        version="0.10.21",
+        source_file="pose-landmarks.onnx",
+        sha256="926aec800609b01d77b2a7fbf54c0cee37d31a42c2fdd2d37690ebddd7271401",
+        licence="Apache-2.0 (Google MediaPipe); converted by scripts/convert_pose.py",
+        kind="bundled",
+    ),
+    ModelSpec(
         name="ppe-covers",
         purpose="HEAD_COVER and FACE_COVER logistic heads on image features, head placement, part confidence curves",
         package="project:reko",

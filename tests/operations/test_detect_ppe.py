@@ -56,6 +56,12 @@ def test_hard_hats_cover_heads_and_the_answer_has_the_model_shape(server: Runnin
     assert covered and all(detection["Type"] == "HEAD_COVER" for detection in covered)
     assert all(detection["CoversBodyPart"]["Value"] and detection["Confidence"] >= 50 for detection in covered)
     assert all(50 <= person["Confidence"] <= 100 for person in persons)
+    # hands come from the pose model; nothing judges gloves, so a hand never lists equipment
+    hands = [part for person in persons for part in person["BodyParts"] if part["Name"].endswith("_HAND")]
+    assert hands and all(hand["EquipmentDetections"] == [] for hand in hands)
+    for person in persons:
+        names = [part["Name"] for part in person["BodyParts"]]
+        assert names == [name for name in ("FACE", "LEFT_HAND", "RIGHT_HAND", "HEAD") if name in names]
 
 
 @needs_shared_data("ppe")

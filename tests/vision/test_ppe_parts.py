@@ -1,4 +1,4 @@
-"""Placing heads and giving faces to persons (pure geometry)."""
+"""Placing heads, giving faces to persons, person crops for the pose model, hand boxes (pure geometry)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from reko.vision.ppe.covers import crop
+from reko.vision.ppe.hands import find_hands
 from reko.vision.ppe.parts import Placement, assign_faces, fit_placement
+from reko.vision.ppe.pose import LEFT_HAND_POINTS, POSE_POINTS, BodyPoints, person_crop
 
 
 def test_a_fitted_placement_reproduces_its_pairs() -> None:
@@ -39,3 +41,24 @@ def test_crop_widens_and_stays_in_the_image() -> None:
     assert crop(rgb, np.array([50, 40, 70, 60]), 0.5).shape == (40, 40, 3)
     assert crop(rgb, np.array([-20, -20, 10, 10]), 0.5).shape == (25, 25, 3)
     assert crop(rgb, np.array([100, 50, 100, 50]), 0.0).shape == (4, 4, 3)  # a degenerate box: a few pixels
+
+
+def test_a_person_crop_maps_back_to_the_image() -> None:
+    rgb = np.zeros((300, 400, 3), np.uint8)
+    crop, back = person_crop(rgb, np.array([100, 50, 200, 250], np.float32))
+    assert crop.shape == (256, 256, 3) and crop.dtype == np.float32
+    centre = back[:, :2] @ np.array([128.0, 128.0]) + back[:, 2]
+    np.testing.assert_allclose(centre, [150, 150], atol=1e-3)
+    corner = back[:, :2] @ np.array([256.0, 256.0]) + back[:, 2]
+    np.testing.assert_allclose(corner, [150 + 125, 150 + 125], atol=1e-3)  # the 200 px side, enlarged 1.25x
+
+
+def test_hands_are_the_persons_own_and_hold_their_points() -> None:
+    points = np.zeros((1, POSE_POINTS, 2), np.float32)
+    visibility = np.zeros((1, POSE_POINTS), np.float32)
+    points[0, list(LEFT_HAND_POINTS)] = [[300, 200], [310, 220], [300, 222], [292, 212]]  # on the image's right
+    visibility[0, list(LEFT_HAND_POINTS)] = 0.9
+    hands = find_hands(BodyPoints(points, visibility, np.array([1.0], np.float32)))
+    left = hands.left[0]
+    assert left[0] <= 292 and left[2] >= 310 and left[1] <= 200 and left[3] >= 222
+    assert hands.left_confidence[0] == pytest.approx(0.9) and hands.right_confidence[0] == 0

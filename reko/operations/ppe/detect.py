@@ -2,9 +2,10 @@
 
 Rekognition's rules kept here: at most 15 persons, the largest first, `Id` their 0-based position; predictions
 only at confidence >= 50 %; `SummarizationAttributes.MinConfidence` below 50 acts as 50; images of 64 to 4096
-px a side. A body part is listed only where a model saw it; HEAD_COVER and FACE_COVER come from the trained
-cover heads (`reko/vision/ppe/covers.py`). LEFT_HAND and RIGHT_HAND are not located yet, so a person is never
-determined for HAND_COVER: such a request puts everyone in `PersonsIndeterminate`.
+px a side. A body part is listed only where a model saw it (in Rekognition's documented order: FACE, LEFT_HAND,
+RIGHT_HAND, HEAD); HEAD_COVER and FACE_COVER come from the trained cover heads (`reko/vision/ppe/covers.py`).
+Hands are located by the pose model, but no glove data exists to build or measure a HAND_COVER judge, so a hand
+never lists equipment and never decides a Summary: HAND_COVER required leaves its persons indeterminate.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ def person_member(index: int, person: PersonEquipment, width: int, height: int) 
     parts = []
     if person.face_box is not None:
         parts.append(body_part("FACE", person.face_confidence, person.face_box, person.face_covered, width, height))
+    for name, box, confidence in (("LEFT_HAND", person.left_hand_box, person.left_hand_confidence),
+                                  ("RIGHT_HAND", person.right_hand_box, person.right_hand_confidence)):
+        if box is not None:
+            parts.append({"Name": name, "Confidence": percent(confidence), "EquipmentDetections": []})
     if person.head_box is not None:
         parts.append(body_part("HEAD", person.head_confidence, person.head_box, person.head_covered, width, height))
     return {
@@ -105,7 +110,9 @@ def part_verdict(person: PersonEquipment, part_name: str, floor: float) -> str:
         "FACE": (person.face_box is not None, person.face_confidence, person.face_covered),
         "HEAD": (person.head_box is not None, person.head_confidence, person.head_covered),
     }
-    visible, confidence, covered = seen.get(part_name, (False, 0.0, 0.0))  # hands: not located yet
+    if part_name not in seen:  # a hand: seen or not, no model judges its cover
+        return "unknown"
+    visible, confidence, covered = seen[part_name]
     if not visible or confidence < floor:
         return "unknown"
     if covered >= floor:
