@@ -5,8 +5,8 @@ with Reko's own detectors run on each photo as the server runs them:
 - where a head lies relative to a face box and to a person box (median of the ground-truth head boxes);
 - the confidence curves: P(a located head matches a ground-truth head) from the face score or the person's
   probability, P(a found face matches a ground-truth face) from the face score (logistic on the logit);
-- HEAD_COVER (helmet vs head): an L2 logistic regression on the hat-colour histogram (`covers.hat_colours`)
-  of the ground-truth head crops and of the heads Reko placed and matched to them, plus the heads Reko placed
+- HEAD_COVER (helmet vs head): an L2 logistic regression on EfficientNet-Lite0 pooled features of the
+  ground-truth head crops and of the heads Reko placed and matched to them, plus the heads Reko placed
   from faces on the face-mask training half as bare (its street photos hold no hard hat: checked by eye);
 - FACE_COVER (with_mask vs without_mask): the same on the face-wear vectors of the faces the face detector found
   and matched to ground truth (the vector needs the detector's keypoints);
@@ -38,12 +38,13 @@ from bench.ppe_sets import PART_MATCH_IOU, halves, hard_hat_images, mask_images
 from reko.pipelines.labels import LabelPipeline
 from reko.pipelines.ppe import People, PeopleFinder, locate
 from reko.vision.boxes import iou_matrix
+from reko.vision.image_features import ImageFeatures
 from reko.vision.labels.confidence import LogisticCurve
-from reko.vision.ppe.covers import HEAD_CROP_MARGIN, crop, head_vectors
+from reko.vision.ppe.covers import HEAD_CROP_MARGIN, crop
 from reko.vision.ppe.parts import Placement, fit_placement
 
 OUTPUT = Path(__file__).resolve().parents[1] / "reko" / "vision" / "models" / "ppe-covers.npz"
-C_CHOICES = {"head_cover": (0.03, 0.1, 0.3, 1.0), "face_cover": (0.03, 0.1, 0.3, 1.0)}
+C_CHOICES = {"head_cover": (0.003, 0.01, 0.03, 0.1), "face_cover": (0.1, 0.3, 1.0, 3.0)}
 FACE_MATCH_IOU = 0.5  # faces are the face detector's own boxes: the VOC rule
 # A person's head: the ground-truth head whose centre is inside the box's width and whose top lies within
 # this many box widths of the box's top.
@@ -204,7 +205,8 @@ def main(argv: Sequence[str]) -> None:
     for name, (scores, right) in curve_data.items():
         arrays[f"curve.{name}"] = fit_curve(np.array(scores), np.array(right))
         print(f"curve {name}: {len(right)} located, {sum(right)} right -> {arrays[f'curve.{name}']}")
-    features_of = {"head_cover": head_vectors(head_samples.inputs), "face_cover": np.stack(face_samples.inputs)}
+    head_features = ImageFeatures(runtime).describe(head_samples.inputs)
+    features_of = {"head_cover": head_features, "face_cover": np.stack(face_samples.inputs)}
     for name, samples in (("head_cover", head_samples), ("face_cover", face_samples)):
         model, curve = choose_and_fit(name, features_of[name], samples)
         scaler, regression = model[0], model[-1]

@@ -248,7 +248,7 @@ MODELS: tuple[ModelSpec, ...] = (
         package="project:reko",
         version="1",
         source_file="ppe-covers.npz",
-        sha256="d68b229493855a7991a0a038fd2f89d60a9201e8c414334754294799b9d37db3",
+        sha256="310a189b8ddbfd6cbc0888e421b770b8f77d2797e72e2553f095e82ba0168b76",
         licence="Apache-2.0 (this project); fitted by scripts/train_ppe_covers.py on the training half of the CC0 "
         "hard-hat and face-mask sets",
         kind="bundled",
