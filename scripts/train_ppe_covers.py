@@ -2,9 +2,9 @@
 
 On the training half of the CC0 PPE sets (`bench/ppe_sets.py`: even positions in file order, grouped by image),
 with Reko's own detectors run on each photo as the server runs them:
-- where a head lies relative to a face box and to a person box (median of the ground-truth head boxes);
-- the confidence curves: P(a located head matches a ground-truth head) from the face score or the person's
-  probability, P(a found face matches a ground-truth face) from the face score (logistic on the logit);
+- where a head lies relative to a face box and to the pose's head reference (median of the ground-truth heads);
+- the confidence curves: P(a located head matches a ground-truth head) from the face score or the pose's head
+  score, P(a found face matches a ground-truth face) from the face score (logistic on the logit);
 - HEAD_COVER (helmet vs head): an L2 logistic regression on EfficientNet-Lite0 pooled features of the
   ground-truth head crops and of the heads Reko placed and matched to them, plus the heads Reko placed
   from faces on the face-mask training half as bare (its street photos hold no hard hat: checked by eye);
@@ -42,13 +42,11 @@ from reko.vision.image_features import ImageFeatures
 from reko.vision.labels.confidence import LogisticCurve
 from reko.vision.ppe.covers import HEAD_CROP_MARGIN, crop
 from reko.vision.ppe.parts import Placement, fit_placement
+from reko.vision.ppe.pose import BodyPose, head_references
 
 OUTPUT = Path(__file__).resolve().parents[1] / "reko" / "vision" / "models" / "ppe-covers.npz"
 C_CHOICES = {"head_cover": (0.003, 0.01, 0.03, 0.1), "face_cover": (0.1, 0.3, 1.0, 3.0)}
 FACE_MATCH_IOU = 0.5  # faces are the face detector's own boxes: the VOC rule
-# A person's head: the ground-truth head whose centre is inside the box's width and whose top lies within
-# this many box widths of the box's top.
-HEAD_TOP_WINDOW = (-0.25, 0.5)
 CURVE_C = 1e4  # a 2-parameter curve: practically unpenalised
 
 
@@ -73,21 +71,8 @@ def read_rgb(path: Path) -> np.ndarray:
     return np.ascontiguousarray(bgr[..., ::-1])
 
 
-def person_head(person: np.ndarray, truth: np.ndarray) -> int:
-    """Index of the ground-truth head at the top of a person box, -1 for none."""
-    x1, y1, x2, _ = person
-    width = x2 - x1
-    centres = (truth[:, 0] + truth[:, 2]) / 2
-    offsets = (truth[:, 1] - y1) / width
-    inside = (centres >= x1) & (centres <= x2) & (offsets >= HEAD_TOP_WINDOW[0]) & (offsets <= HEAD_TOP_WINDOW[1])
-    if not inside.any():
-        return -1
-    distance = np.abs(offsets) + np.abs(centres - (x1 + x2) / 2) / width
-    return int(np.flatnonzero(inside)[np.argmin(distance[inside])])
-
-
 def face_head(face: np.ndarray, truth: np.ndarray) -> int:
-    """Index of the smallest ground-truth head holding the face's centre, -1 for none."""
+    """Index of the smallest ground-truth head holding the centre of a face box (or a pose reference), -1 for none."""
     cx, cy = (face[0] + face[2]) / 2, (face[1] + face[3]) / 2
     inside = (truth[:, 0] <= cx) & (truth[:, 2] >= cx) & (truth[:, 1] <= cy) & (truth[:, 3] >= cy)
     if not inside.any():
@@ -111,27 +96,28 @@ def best_match(box: np.ndarray, truth: np.ndarray, threshold: float) -> int:
     return int(overlaps.argmax()) if overlaps.max() >= threshold else -1
 
 
-def find_all(finder: PeopleFinder, images: list[LabelledImage]) -> list[tuple[LabelledImage, np.ndarray, People]]:
+Found = tuple[LabelledImage, np.ndarray, People, tuple[np.ndarray, np.ndarray]]
+
+
+def find_all(finder: PeopleFinder, pose: BodyPose, images: list[LabelledImage]) -> list[Found]:
+    """Each image with its persons and faces and the pose's head references of the persons."""
     found = []
     for image in images:
         rgb = read_rgb(image.path)
-        found.append((image, rgb, finder.find(rgb)))
+        people = finder.find(rgb)
+        found.append((image, rgb, people, head_references(pose.find_points(rgb, people.boxes))))
     return found
 
 
-def head_placements(found: list[tuple[LabelledImage, np.ndarray, People]]) -> dict[str, Placement]:
-    pairs: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {"face": ([], []), "person": ([], [])}
-    for image, _, people in found:
-        for face in people.faces.boxes:
-            index = face_head(face, image.boxes)
-            if index >= 0:
-                pairs["face"][0].append(face)
-                pairs["face"][1].append(image.boxes[index])
-        for person in people.boxes:
-            index = person_head(person, image.boxes)
-            if index >= 0:
-                pairs["person"][0].append(person)
-                pairs["person"][1].append(image.boxes[index])
+def head_placements(found: list[Found]) -> dict[str, Placement]:
+    pairs: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {"face": ([], []), "pose": ([], [])}
+    for image, _, people, (references, _) in found:
+        for name, boxes in (("face", people.faces.boxes), ("pose", references)):
+            for box in boxes:
+                index = face_head(box, image.boxes)
+                if index >= 0:
+                    pairs[name][0].append(box)
+                    pairs[name][1].append(image.boxes[index])
     placements = {}
     for name, (references, heads) in pairs.items():
         placements[name] = fit_placement(np.array(references), np.array(heads))
@@ -170,29 +156,30 @@ def main(argv: Sequence[str]) -> None:
     labels = LabelPipeline(runtime)
     faces = face_pipeline()
     finder = PeopleFinder(runtime, labels.detector, faces.detector, labels.confidence.detector)
-    hard_hats = find_all(finder, halves(hard_hat_images(data_dir))[0])
-    masks = find_all(finder, halves(mask_images(data_dir))[0])
+    pose = BodyPose(runtime)
+    hard_hats = find_all(finder, pose, halves(hard_hat_images(data_dir))[0])
+    masks = find_all(finder, pose, halves(mask_images(data_dir))[0])
     placements = head_placements(hard_hats)
     arrays: dict[str, np.ndarray] = {f"placement.{k}": v.to_array() for k, v in placements.items()}
 
     head_samples, face_samples = Samples(), Samples()
     curve_data: dict[str, tuple[list[float], list[int]]] = {k: ([], []) for k in ("face", "head_from_face",
-                                                                                    "head_from_person")}
-    for image, rgb, people in hard_hats:
+                                                                                    "head_from_pose")}
+    for image, rgb, people, pose_heads in hard_hats:
         group = image.path.name
         for box, label in zip(image.boxes, image.labels, strict=True):
             head_samples.add(crop(rgb, box, HEAD_CROP_MARGIN), int(label == "helmet"), group)
-        found = locate(people, placements, rgb.shape[1], rgb.shape[0])
+        found = locate(people, placements, pose_heads, rgb.shape[1], rgb.shape[0])
         for head, face, score in zip(found.heads, found.from_face, found.head_scores, strict=True):
             index = best_match(head, image.boxes, PART_MATCH_IOU)
-            curve = curve_data["head_from_face" if face else "head_from_person"]
+            curve = curve_data["head_from_face" if face else "head_from_pose"]
             curve[0].append(float(score))
             curve[1].append(int(index >= 0))
             if index >= 0:
                 head_samples.add(crop(rgb, head, HEAD_CROP_MARGIN), int(image.labels[index] == "helmet"), group)
-    for image, rgb, people in masks:
+    for image, rgb, people, pose_heads in masks:
         group = image.path.name
-        found = locate(people, placements, rgb.shape[1], rgb.shape[0])
+        found = locate(people, placements, pose_heads, rgb.shape[1], rgb.shape[0])
         for head in found.heads[found.from_face]:
             head_samples.add(crop(rgb, head, HEAD_CROP_MARGIN), 0, group)
         vectors = faces.wear.face_vectors(rgb, people.faces.keypoints)

@@ -20,8 +20,8 @@ from reko.vision.labels.confidence import LogisticCurve
 from reko.vision.labels.objects import ObjectDetector
 from reko.vision.ppe.covers import CoverEstimator, CoverModels
 from reko.vision.ppe.hands import Hands, find_hands
-from reko.vision.ppe.parts import HEAD_FROM_FACE, HEAD_FROM_PERSON, Placement, assign_faces, clip_boxes
-from reko.vision.ppe.pose import BodyPose
+from reko.vision.ppe.parts import HEAD_FROM_FACE, HEAD_FROM_POSE, Placement, assign_faces, clip_boxes
+from reko.vision.ppe.pose import BodyPose, head_references
 from reko.vision.runtime import Runtime
 from reko.vision.types import FaceBoxes
 
@@ -62,7 +62,7 @@ class PersonEquipment:
     head_box: np.ndarray | None = None
     head_confidence: float = 0.0
     head_covered: float = 0.0  # P(hard hat on the head)
-    head_source: int = HEAD_FROM_PERSON
+    head_source: int = HEAD_FROM_POSE
     left_hand_box: np.ndarray | None = None  # the person's own left
     left_hand_confidence: float = 0.0
     right_hand_box: np.ndarray | None = None
@@ -108,7 +108,8 @@ class Located:
         face_only: (n,) bool, persons seen only by their face.
         face_index: (n,) int64 index into the `People.faces`, -1 when no face was seen.
         heads: (n, 4) float32 xyxy head boxes, clipped to the image.
-        head_scores: (n,) float64 what the head's confidence curve reads: the face score or the person probability.
+        head_scores: (n,) float64 what the head's confidence curve reads: the face score or the pose's head score.
+        person_row: (n,) int64 index into `People.boxes` (and the pose's rows), -1 for a face-only person.
     """
 
     boxes: np.ndarray
@@ -117,31 +118,41 @@ class Located:
     face_index: np.ndarray
     heads: np.ndarray
     head_scores: np.ndarray
+    person_row: np.ndarray
 
     @property
     def from_face(self) -> np.ndarray:
         return self.face_index >= 0
 
 
-def locate(people: People, placements: dict[str, Placement], width: int, height: int) -> Located:
-    """Place heads (from the face when one was seen, else from the person box) and add face-only persons."""
+def locate(
+    people: People, placements: dict[str, Placement], pose_heads: tuple[np.ndarray, np.ndarray], width: int,
+    height: int,
+) -> Located:
+    """Place heads (from the face when one was seen, else from the pose) and add face-only persons.
+
+    Args:
+        pose_heads: `pose.head_references` of `people.boxes`: (n, 4) reference boxes and (n,) scores.
+    """
     faces = people.faces
     unowned = np.setdiff1d(np.arange(len(faces)), people.face_of[people.face_of >= 0])
     face_index = np.concatenate([people.face_of, unowned]).astype(np.int64)
     from_face = face_index >= 0
     heads = np.zeros((len(face_index), 4), np.float32)
-    heads[: len(people.boxes)] = placements["person"].place(people.boxes)
+    heads[: len(people.boxes)] = placements["pose"].place(pose_heads[0])
     heads[from_face] = placements["face"].place(faces.boxes[face_index[from_face]])
     heads = clip_boxes(heads, width, height)
     boxes = np.concatenate([people.boxes, heads[len(people.boxes) :]])
     face_scores = faces.scores[np.maximum(face_index, 0)] if len(faces) else np.zeros(len(face_index), np.float32)
     person_scores = np.concatenate([people.confidence, faces.scores[unowned]]).astype(np.float64)
-    head_scores = np.where(from_face, face_scores, person_scores)
+    pose_scores = np.concatenate([pose_heads[1], np.zeros(len(unowned), np.float32)])
+    head_scores = np.where(from_face, face_scores, pose_scores).astype(np.float64)
     face_only = np.arange(len(face_index)) >= len(people.boxes)
     areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
     order = np.argsort(-areas, kind="stable")
+    person_row = np.where(face_only, -1, np.arange(len(face_index)))
     return Located(boxes[order], person_scores[order], face_only[order], face_index[order], heads[order],
-                   head_scores[order])
+                   head_scores[order], person_row[order])
 
 
 class PpePipeline:
@@ -161,21 +172,18 @@ class PpePipeline:
         people = self.finder.find(rgb)
         height, width = rgb.shape[:2]
         curves = self.models.curves
-        found = locate(people, self.models.placements, width, height)
+        body = self.pose.find_points(rgb, people.boxes)
+        found = locate(people, self.models.placements, head_references(body), width, height)
         from_face = found.from_face
         face_boxes = people.faces.boxes[found.face_index[from_face]]
         face_keypoints = people.faces.keypoints[found.face_index[from_face]]
         face_confidence = curves["face"].probability(people.faces.scores[found.face_index[from_face]])
         person_confidence = found.person_scores.astype(np.float32)
         person_confidence[found.face_only] = curves["face"].probability(found.person_scores[found.face_only])
-        head_confidence = curves["head_from_person"].probability(found.head_scores)
+        head_confidence = curves["head_from_pose"].probability(found.head_scores)
         head_confidence[from_face] = curves["head_from_face"].probability(found.head_scores[from_face])
-        seen_bodies = np.flatnonzero(~found.face_only)  # a person seen only by face has no body to pose
-        body = self.pose.start(rgb, found.boxes[seen_bodies])
         head_covered, face_covered = self.covers.covered(rgb, found.heads, face_keypoints)
-        hands = find_hands(body.result())
-        hand_row = np.full(len(found.boxes), -1)
-        hand_row[seen_bodies] = np.arange(len(seen_bodies))
+        hands = find_hands(body)
         face_row = np.cumsum(from_face) - 1
         results: list[PersonEquipment] = []
         for i in range(len(found.boxes)):
@@ -185,12 +193,12 @@ class PpePipeline:
             if head_confidence[i] >= MIN_REPORTED_PROBABILITY:
                 person = replace(person, head_box=found.heads[i], head_confidence=float(head_confidence[i]),
                                  head_covered=float(head_covered[i]),
-                                 head_source=HEAD_FROM_FACE if from_face[i] else HEAD_FROM_PERSON)
+                                 head_source=HEAD_FROM_FACE if from_face[i] else HEAD_FROM_POSE)
             j = face_row[i]
             if from_face[i] and face_confidence[j] >= MIN_REPORTED_PROBABILITY:
                 person = replace(person, face_box=face_boxes[j], face_confidence=float(face_confidence[j]),
                                  face_covered=float(face_covered[j]))
-            person = _with_hands(person, hands, int(hand_row[i]))
+            person = _with_hands(person, hands, int(found.person_row[i]))  # -1: seen by face only, no pose
             results.append(person)
         return results
 

@@ -248,7 +248,7 @@ MODELS: tuple[ModelSpec, ...] = (
         package="project:reko",
         version="1",
         source_file="ppe-covers.npz",
-        sha256="310a189b8ddbfd6cbc0888e421b770b8f77d2797e72e2553f095e82ba0168b76",
+        sha256="b39c3da9a0b9a1c0bcd6d9d2012faf34d4179a8b5cbc01f7c711fbf400b1b7d2",
         licence="Apache-2.0 (this project); fitted by scripts/train_ppe_covers.py on the training half of the CC0 "
         "hard-hat and face-mask sets",
         kind="bundled",

@@ -8,7 +8,7 @@ import pytest
 from reko.vision.ppe.covers import crop
 from reko.vision.ppe.hands import find_hands
 from reko.vision.ppe.parts import Placement, assign_faces, fit_placement
-from reko.vision.ppe.pose import LEFT_HAND_POINTS, POSE_POINTS, BodyPoints, person_crop
+from reko.vision.ppe.pose import LEFT_HAND_POINTS, POSE_POINTS, BodyPoints, head_references, person_crop
 
 
 def test_a_fitted_placement_reproduces_its_pairs() -> None:
@@ -62,3 +62,16 @@ def test_hands_are_the_persons_own_and_hold_their_points() -> None:
     left = hands.left[0]
     assert left[0] <= 292 and left[2] >= 310 and left[1] <= 200 and left[3] >= 222
     assert hands.left_confidence[0] == pytest.approx(0.9) and hands.right_confidence[0] == 0
+
+
+def test_the_pose_head_reference_sits_on_the_visible_head_points() -> None:
+    points = np.zeros((1, POSE_POINTS, 2), np.float32)
+    visibility = np.zeros((1, POSE_POINTS), np.float32)
+    points[0, :11] = [100, 50]
+    points[0, 7] = [300, 300]  # an ear the model does not see: it must not pull the head
+    visibility[0, :11] = 0.9
+    visibility[0, 7] = 0.0
+    points[0, 11], points[0, 12] = [80, 100], [120, 100]  # shoulders 40 px apart
+    boxes, scores = head_references(BodyPoints(points, visibility, np.array([0.5], np.float32)))
+    np.testing.assert_allclose(boxes[0], [80, 30, 120, 70], atol=0.01)
+    assert scores[0] == pytest.approx(0.9 * 10 / 11 * 0.5)

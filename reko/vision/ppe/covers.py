@@ -30,7 +30,7 @@ from reko.vision.ppe.parts import Placement
 from reko.vision.runtime import Runtime
 
 COVERS = ("head_cover", "face_cover")
-CURVES = ("face", "head_from_face", "head_from_person", *COVERS)
+CURVES = ("face", "head_from_face", "head_from_pose", *COVERS)
 # Context around a head's box in its crop: a hard hat's brim lies at the box's edge.
 # Chosen on the training half (scripts/train_ppe_covers.py prints the grouped-CV accuracy of each choice).
 HEAD_CROP_MARGIN = 0.15
@@ -57,7 +57,7 @@ class CoverModels:
     """What `scripts/train_ppe_covers.py` fits: the cover heads, the head placements, the confidence curves."""
 
     heads: dict[str, LogisticHead]
-    placements: dict[str, Placement]  # "face" / "person" → head placement from that box
+    placements: dict[str, Placement]  # "face" / "pose" → head placement from a face box / a pose reference box
     curves: dict[str, LogisticCurve]  # also one per cover head: its raw output → calibrated probability
 
     def cover_probability(self, name: str, features: np.ndarray) -> np.ndarray:
@@ -77,7 +77,7 @@ class CoverModels:
             dimensions = {"head_cover": HEAD_DIMENSIONS, "face_cover": face_dimensions}
             if any(heads[name].weights.shape != (dimensions[name],) for name in COVERS):
                 raise ModelError("ppe-covers: fitted on other features; rerun scripts/train_ppe_covers.py")
-            placements = {name: Placement.from_array(stored[f"placement.{name}"]) for name in ("face", "person")}
+            placements = {name: Placement.from_array(stored[f"placement.{name}"]) for name in ("face", "pose")}
             curves = {name: LogisticCurve(*map(float, stored[f"curve.{name}"])) for name in CURVES}
         return cls(heads, placements, curves)
 

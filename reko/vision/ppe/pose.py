@@ -21,6 +21,9 @@ POSE_POINTS = 33
 PERSON_CROP_SCALE = 1.25
 # BlazePose point indices, in the person's own terms (LEFT = the person's left).
 LEFT_WRIST, RIGHT_WRIST = 15, 16
+HEAD_POINTS = tuple(range(11))  # nose, eyes, ears, mouth corners
+LEFT_SHOULDER, RIGHT_SHOULDER = 11, 12
+MIN_HEAD_REFERENCE_PX = 4.0
 LEFT_HAND_POINTS = (15, 17, 19, 21)  # wrist, pinky, index, thumb
 RIGHT_HAND_POINTS = (16, 18, 20, 22)
 
@@ -101,3 +104,20 @@ def person_crop(rgb: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarra
                           borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
     back = np.array([[1 / scale, 0, left], [0, 1 / scale, top]], np.float32)
     return crop.astype(np.float32) / 255.0, back
+
+
+def head_references(body: BodyPoints) -> tuple[np.ndarray, np.ndarray]:
+    """Where the pose puts each head: a square centred on the visibility-weighted head points, one shoulder
+    width on a side (`parts.Placement` turns it into a head box), and a score, the head points' mean
+    visibility times the person presence (the curve that makes it a probability is fitted on data).
+
+    Returns:
+        (n, 4) float32 xyxy reference boxes and (n,) float32 scores in [0, 1].
+    """
+    head = list(HEAD_POINTS)
+    weights = body.visibility[:, head] + 1e-6
+    centres = (body.points[:, head] * weights[:, :, None]).sum(axis=1) / weights.sum(axis=1)[:, None]
+    shoulders = np.linalg.norm(body.points[:, LEFT_SHOULDER] - body.points[:, RIGHT_SHOULDER], axis=1)
+    half = np.maximum(shoulders, MIN_HEAD_REFERENCE_PX)[:, None] / 2
+    boxes = np.concatenate([centres - half, centres + half], axis=1).astype(np.float32)
+    return boxes, (body.visibility[:, head].mean(axis=1) * body.presence).astype(np.float32)
