@@ -172,17 +172,20 @@ class PpePipeline:
         people = self.finder.find(rgb)
         height, width = rgb.shape[:2]
         curves = self.models.curves
-        body = self.pose.find_points(rgb, people.boxes)
+        # the pose's persons run on the pool while this thread judges every face's cover (no pose needed)
+        pending = self.pose.start(rgb, people.boxes)
+        every_face_covered = self.covers.faces_covered(rgb, people.faces.keypoints)
+        body = pending.result()
         found = locate(people, self.models.placements, head_references(body), width, height)
         from_face = found.from_face
         face_boxes = people.faces.boxes[found.face_index[from_face]]
-        face_keypoints = people.faces.keypoints[found.face_index[from_face]]
         face_confidence = curves["face"].probability(people.faces.scores[found.face_index[from_face]])
         person_confidence = found.person_scores.astype(np.float32)
         person_confidence[found.face_only] = curves["face"].probability(found.person_scores[found.face_only])
         head_confidence = curves["head_from_pose"].probability(found.head_scores)
         head_confidence[from_face] = curves["head_from_face"].probability(found.head_scores[from_face])
-        head_covered, face_covered = self.covers.covered(rgb, found.heads, face_keypoints)
+        head_covered = self.covers.heads_covered(rgb, found.heads)
+        face_covered = every_face_covered[found.face_index[from_face]]
         hands = find_hands(body)
         face_row = np.cumsum(from_face) - 1
         results: list[PersonEquipment] = []

@@ -114,10 +114,13 @@ class CoverEstimator:
         """(n, HEAD_DIMENSIONS) features of the (n, 4) xyxy head boxes' crops, one batched network pass."""
         return self.features.describe([crop(rgb, box, HEAD_CROP_MARGIN) for box in heads])
 
-    def covered(self, rgb: np.ndarray, heads: np.ndarray, face_keypoints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(n,) P(hard hat on head) for (n, 4) head boxes and (m,) P(mask on face) for (m, 5, 2) face keypoints."""
-        face_covered = np.zeros(0, np.float32)
-        if len(face_keypoints):
-            face_covered = self.models.cover_probability("face_cover", self.face_vectors(rgb, face_keypoints))
-        return self.models.cover_probability("head_cover", self.head_features(rgb, heads)), face_covered
+    def heads_covered(self, rgb: np.ndarray, heads: np.ndarray) -> np.ndarray:
+        """(n,) float32 P(hard hat on head) for (n, 4) xyxy head boxes."""
+        return self.models.cover_probability("head_cover", self.head_features(rgb, heads))
+
+    def faces_covered(self, rgb: np.ndarray, face_keypoints: np.ndarray) -> np.ndarray:
+        """(m,) float32 P(mask on face) for (m, 5, 2) face keypoints."""
+        if not len(face_keypoints):
+            return np.zeros(0, np.float32)
+        return self.models.cover_probability("face_cover", self.face_vectors(rgb, face_keypoints))
 
