@@ -30,6 +30,7 @@ from bench import (
     labels,
     landmarks,
     latency,
+    ppe,
     report,
 )
 from bench.datasets import DATA_DIR
@@ -72,6 +73,10 @@ SUITES: dict[str, tuple[str, Callable[[Path], Rows]]] = {
         "Custom Labels through HTTP: held-back F1 at the assumed thresholds, training time, DetectCustomLabels "
         "latency (ppe sets)",
         custom_labels.run,
+    ),
+    "ppe": (
+        "DetectProtectiveEquipment end to end on the PPE sets' reporting half (fitted on the other half); latency",
+        ppe.run,
     ),
     "collections": ("Face collection index at 10k and 100k faces: exact and quantized scan, recall@1 on LFW probes",
                     collections.run),

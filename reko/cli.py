@@ -101,6 +101,17 @@ def _detect_labels(args: argparse.Namespace) -> int:
     return _run_operation("DetectLabels", request, args)
 
 
+def _detect_ppe(args: argparse.Namespace) -> int:
+    request: dict[str, Any] = {"Image": image_member(args.image)}
+    if args.required or args.min_confidence is not None:
+        required = [kind.strip() for kind in (args.required or "").split(",") if kind.strip()]
+        request["SummarizationAttributes"] = {
+            "RequiredEquipmentTypes": required,
+            "MinConfidence": 50.0 if args.min_confidence is None else args.min_confidence,
+        }
+    return _run_operation("DetectProtectiveEquipment", request)
+
+
 def _compare_faces(args: argparse.Namespace) -> int:
     request: dict[str, Any] = {"SourceImage": image_member(args.source), "TargetImage": image_member(args.target)}
     if args.similarity_threshold is not None:
@@ -215,6 +226,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_draw_flag(labels)
     labels.set_defaults(run=_detect_labels)
+
+    ppe = commands.add_parser(
+        "detect-ppe", help="DetectProtectiveEquipment on a local image, printed as the API's JSON",
+        description="Persons with their face and head and the covers on them; --required or --min-confidence "
+        "adds the Summary.",
+    )
+    ppe.add_argument("image")
+    ppe.add_argument("--required", metavar="TYPES", help="comma-separated: FACE_COVER,HEAD_COVER,HAND_COVER")
+    ppe.add_argument("--min-confidence", type=float, metavar="C", help="0-100 for the Summary (default 50)")
+    ppe.set_defaults(run=_detect_ppe)
 
     compare = commands.add_parser(
         "compare-faces", help="CompareFaces on two local images, printed as the API's JSON",

@@ -13,6 +13,7 @@ from reko.operations.common.context import Caller, OperationContext
 from reko.pipelines.custom_labels import CustomLabelPipeline
 from reko.pipelines.faces import FacePipeline
 from reko.pipelines.labels import LabelPipeline
+from reko.pipelines.ppe import PpePipeline
 from reko.store import Store
 from reko.validation import service_model, validate_request
 from reko.vision.catalog import Catalog
@@ -35,6 +36,7 @@ class Engine:
         self._faces: FacePipeline | None = None
         self._labels: LabelPipeline | None = None
         self._custom_labels: CustomLabelPipeline | None = None
+        self._ppe: PpePipeline | None = None
         self._models_lock = threading.Lock()
         # Custom Labels training: started by `start_jobs` (the server, `reko custom-labels train`), never by a
         # one-shot CLI command that could die mid-training.
@@ -65,6 +67,13 @@ class Engine:
         """Run the background training worker in this process."""
         self.jobs.start()
 
+    @property
+    def ppe(self) -> PpePipeline:
+        if self._ppe is None:
+            self.load_models()
+        assert self._ppe is not None
+        return self._ppe
+
     def load_models(self) -> None:
         """Load every model of every implemented operation, so no request pays for a first load."""
         with self._models_lock:
@@ -76,6 +85,9 @@ class Engine:
                 self._labels = LabelPipeline(self.runtime)
             if self._custom_labels is None:  # the backbones of trained heads (their heads load on Start)
                 self._custom_labels = CustomLabelPipeline(self.runtime)
+            if self._ppe is None:
+                # the person and face detectors are the label and face pipelines' own: one session each
+                self._ppe = PpePipeline(self.runtime, self._labels, self._faces)
 
     def dispatch(self, operation: str, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
         """Validate the parameters of a Rekognition operation and run it; Rekognition errors propagate."""
@@ -84,6 +96,7 @@ class Engine:
         context = OperationContext(
             caller=caller, store=self.store, face_pipeline=lambda: self.faces, label_pipeline=lambda: self.labels,
             custom_label_pipeline=lambda: self.custom_labels,
+            ppe_pipeline=lambda: self.ppe,
         )
         return handler(request, context)
 

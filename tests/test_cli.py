@@ -128,6 +128,17 @@ def test_every_drawable_operation_names_a_client_result(operation: str, tmp_path
     assert np.array_equal(np.asarray(Image.open(out)), test_image("coffee.png"))
 
 
+def test_detect_ppe_prints_the_api_answer_with_a_summary(tmp_path: Path) -> None:
+    image = tmp_path / "coffee.jpg"
+    image.write_bytes(jpeg_bytes(test_image("coffee.png")))
+    printed = reko("detect-ppe", str(image), "--required", "FACE_COVER,HEAD_COVER", "--min-confidence", "70",
+                   data_dir=tmp_path / "d")
+    assert printed.returncode == 0, printed.stderr
+    answer = json.loads(printed.stdout)
+    assert answer["Persons"] == [] and answer["ProtectiveEquipmentModelVersion"] == "reko-ppe-1"
+    assert answer["Summary"]["PersonsIndeterminate"] == []
+
+
 def test_an_unreadable_file_is_one_error_line(tmp_path: Path) -> None:
     missing = tmp_path / "missing.jpg"
     result = reko("detect-faces", str(missing), data_dir=tmp_path)

@@ -49,6 +49,7 @@ from reko.operations.faces.users import (
     search_users_by_image,
 )
 from reko.operations.labels.detect import detect_labels
+from reko.operations.ppe.detect import detect_protective_equipment
 
 Handler = Callable[[dict[str, Any], OperationContext], dict[str, Any]]
 
@@ -73,6 +74,7 @@ HANDLERS: dict[str, Handler] = {
     "DetectCustomLabels": detect_custom_labels,
     "DetectFaces": detect_faces,
     "DetectLabels": detect_labels,
+    "DetectProtectiveEquipment": detect_protective_equipment,
     "DisassociateFaces": disassociate_faces,
     "DistributeDatasetEntries": distribute_dataset_entries,
     "IndexFaces": index_faces,

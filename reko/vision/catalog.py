@@ -245,6 +245,28 @@ MODELS: tuple[ModelSpec, ...] = (
         licence="Apache-2.0 (this project); fitted by scripts/fit_label_confidence.py on half of the COCO subset",
         kind="bundled",
     ),
+    ModelSpec(
+        name="pose-landmarks",
+        purpose="33 body points with visibility from a 256x256 person crop (MediaPipe BlazePose GHUM full), "
+        "for DetectProtectiveEquipment's hands",
+        package="pypi:mediapipe",
+        version="0.10.21",
+        source_file="pose-landmarks.onnx",
+        sha256="926aec800609b01d77b2a7fbf54c0cee37d31a42c2fdd2d37690ebddd7271401",
+        licence="Apache-2.0 (Google MediaPipe); converted by scripts/convert_pose.py",
+        kind="bundled",
+    ),
+    ModelSpec(
+        name="ppe-covers",
+        purpose="HEAD_COVER and FACE_COVER logistic heads on image features, head placement, part confidence curves",
+        package="project:reko",
+        version="1",
+        source_file="ppe-covers.npz",
+        sha256="b39c3da9a0b9a1c0bcd6d9d2012faf34d4179a8b5cbc01f7c711fbf400b1b7d2",
+        licence="Apache-2.0 (this project); fitted by scripts/train_ppe_covers.py on the training half of the CC0 "
+        "hard-hat and face-mask sets",
+        kind="bundled",
+    ),
     # --- more models are added above this line ---
 )
 

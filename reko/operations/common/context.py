@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from reko.pipelines.custom_labels import CustomLabelPipeline
 from reko.pipelines.faces import FacePipeline
 from reko.pipelines.labels import LabelPipeline
+from reko.pipelines.ppe import PpePipeline
 from reko.store import Scope, Store
 
 
@@ -34,6 +35,7 @@ class OperationContext:
     face_pipeline: Callable[[], FacePipeline]
     label_pipeline: Callable[[], LabelPipeline] | None = None
     custom_label_pipeline: Callable[[], CustomLabelPipeline] | None = None
+    ppe_pipeline: Callable[[], PpePipeline] | None = None
 
     @property
     def faces(self) -> FacePipeline:
@@ -50,3 +52,9 @@ class OperationContext:
         if self.custom_label_pipeline is None:
             raise RuntimeError("this context was made without the Custom Labels models")
         return self.custom_label_pipeline()
+
+    @property
+    def ppe(self) -> PpePipeline:
+        if self.ppe_pipeline is None:
+            raise RuntimeError("this context was made without the PPE models")
+        return self.ppe_pipeline()

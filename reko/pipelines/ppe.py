@@ -1,0 +1,218 @@
+"""The models DetectProtectiveEquipment runs on one image: persons, their faces and heads, and the covers.
+
+The person detector is DetectLabels' COCO SSD and the face detector DetectFaces' YuNet: the same objects the
+engine's label and face pipelines hold (one ONNX Runtime session each per process). Faces run on the shared
+pool while this thread runs the person detector; then one batched feature pass describes every head and
+face crop for the cover heads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from reko.pipelines.faces import FacePipeline
+from reko.pipelines.labels import LabelPipeline, needs_tiles
+from reko.vision.faces.detector import FaceDetector
+from reko.vision.faces.wear import face_vector_names
+from reko.vision.labels.confidence import LogisticCurve
+from reko.vision.labels.objects import ObjectDetector
+from reko.vision.ppe.covers import CoverEstimator, CoverModels
+from reko.vision.ppe.hands import Hands, find_hands
+from reko.vision.ppe.parts import HEAD_FROM_FACE, HEAD_FROM_POSE, Placement, assign_faces, clip_boxes
+from reko.vision.ppe.pose import BodyPose, head_references
+from reko.vision.runtime import Runtime
+from reko.vision.types import FaceBoxes
+
+MAX_PERSONS = 15  # Rekognition reports at most 15 persons, the largest
+# Rekognition returns predictions only at confidence >= 50 % (its documentation of MinConfidence).
+MIN_REPORTED_PROBABILITY = 0.5
+
+
+@dataclass(frozen=True)
+class People:
+    """Persons and faces of one image, before any cover is judged.
+
+    Attributes:
+        boxes: (n, 4) float32 xyxy pixels of the persons, largest first.
+        confidence: (n,) float32 measured probability that each person box is right (DetectLabels' curve).
+        faces: every face the face detector found.
+        face_of: (n,) int64 index into `faces` of each person's face, -1 for none.
+    """
+
+    boxes: np.ndarray
+    confidence: np.ndarray
+    faces: FaceBoxes
+    face_of: np.ndarray
+
+
+@dataclass(frozen=True)
+class PersonEquipment:
+    """One person and what was measured on their visible parts; a part not seen is None.
+
+    Probabilities are measured likelihoods in [0, 1] (see `reko/vision/models/ppe-covers.npz.md`).
+    """
+
+    box: np.ndarray  # (4,) xyxy pixels
+    confidence: float
+    face_box: np.ndarray | None = None
+    face_confidence: float = 0.0
+    face_covered: float = 0.0  # P(mask on the face)
+    head_box: np.ndarray | None = None
+    head_confidence: float = 0.0
+    head_covered: float = 0.0  # P(hard hat on the head)
+    head_source: int = HEAD_FROM_POSE
+    left_hand_box: np.ndarray | None = None  # the person's own left
+    left_hand_confidence: float = 0.0
+    right_hand_box: np.ndarray | None = None
+    right_hand_confidence: float = 0.0
+
+
+class PeopleFinder:
+    """Persons (COCO SSD, tiled when people look small) and faces (YuNet) of an image."""
+
+    def __init__(
+        self, runtime: Runtime, detector: ObjectDetector, face_detector: FaceDetector, person_curve: LogisticCurve
+    ) -> None:
+        self.runtime = runtime
+        self.detector = detector
+        self.face_detector = face_detector
+        self.person_curve = person_curve
+
+    def find(self, rgb: np.ndarray) -> People:
+        """Every person at or above the reported probability, largest first, and every face."""
+        faces = self.runtime.submit(self.face_detector.find_faces, rgb)
+        found = self.detector.find_objects(rgb, tile_when=lambda whole: needs_tiles(whole, rgb.shape[0]))
+        persons = found.take(np.flatnonzero(np.array(found.class_names, dtype=object) == "person"))
+        confidence = self.person_curve.probability(persons.scores)
+        kept = np.flatnonzero(confidence >= MIN_REPORTED_PROBABILITY)
+        boxes, confidence = persons.boxes[kept], confidence[kept]
+        areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+        order = np.argsort(-areas, kind="stable")
+        boxes, confidence = boxes[order], confidence[order]
+        face_boxes = faces.result()
+        return People(boxes, confidence, face_boxes, assign_faces(boxes, face_boxes.boxes))
+
+
+@dataclass(frozen=True)
+class Located:
+    """Persons with their face and head placed, largest first, before any curve or cover head runs.
+
+    A face no person box holds is a person too (crowds hide bodies): its box is the head placed from the face,
+    all that was seen of that person, and its score the face detector's.
+
+    Attributes:
+        boxes: (n, 4) float32 xyxy person boxes.
+        person_scores: (n,) the person curve's probability, or the face score for a person seen only by face.
+        face_only: (n,) bool, persons seen only by their face.
+        face_index: (n,) int64 index into the `People.faces`, -1 when no face was seen.
+        heads: (n, 4) float32 xyxy head boxes, clipped to the image.
+        head_scores: (n,) float64 what the head's confidence curve reads: the face score or the pose's head score.
+        person_row: (n,) int64 index into `People.boxes` (and the pose's rows), -1 for a face-only person.
+    """
+
+    boxes: np.ndarray
+    person_scores: np.ndarray
+    face_only: np.ndarray
+    face_index: np.ndarray
+    heads: np.ndarray
+    head_scores: np.ndarray
+    person_row: np.ndarray
+
+    @property
+    def from_face(self) -> np.ndarray:
+        return self.face_index >= 0
+
+
+def locate(
+    people: People, placements: dict[str, Placement], pose_heads: tuple[np.ndarray, np.ndarray], width: int,
+    height: int,
+) -> Located:
+    """Place heads (from the face when one was seen, else from the pose) and add face-only persons.
+
+    Args:
+        pose_heads: `pose.head_references` of `people.boxes`: (n, 4) reference boxes and (n,) scores.
+    """
+    faces = people.faces
+    unowned = np.setdiff1d(np.arange(len(faces)), people.face_of[people.face_of >= 0])
+    face_index = np.concatenate([people.face_of, unowned]).astype(np.int64)
+    from_face = face_index >= 0
+    heads = np.zeros((len(face_index), 4), np.float32)
+    heads[: len(people.boxes)] = placements["pose"].place(pose_heads[0])
+    heads[from_face] = placements["face"].place(faces.boxes[face_index[from_face]])
+    heads = clip_boxes(heads, width, height)
+    boxes = np.concatenate([people.boxes, heads[len(people.boxes) :]])
+    face_scores = faces.scores[np.maximum(face_index, 0)] if len(faces) else np.zeros(len(face_index), np.float32)
+    person_scores = np.concatenate([people.confidence, faces.scores[unowned]]).astype(np.float64)
+    pose_scores = np.concatenate([pose_heads[1], np.zeros(len(unowned), np.float32)])
+    head_scores = np.where(from_face, face_scores, pose_scores).astype(np.float64)
+    face_only = np.arange(len(face_index)) >= len(people.boxes)
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    order = np.argsort(-areas, kind="stable")
+    person_row = np.where(face_only, -1, np.arange(len(face_index)))
+    return Located(boxes[order], person_scores[order], face_only[order], face_index[order], heads[order],
+                   head_scores[order], person_row[order])
+
+
+class PpePipeline:
+    """The PPE models of one process; detectors and face features are those of the label and face pipelines."""
+
+    def __init__(self, runtime: Runtime, labels: LabelPipeline, faces: FacePipeline) -> None:
+        self.finder = PeopleFinder(runtime, labels.detector, faces.detector, labels.confidence.detector)
+        self.covers = CoverEstimator(runtime, faces.wear.face_vectors, len(face_vector_names()))
+        self.pose = BodyPose(runtime)
+
+    @property
+    def models(self) -> CoverModels:
+        return self.covers.models
+
+    def analyze(self, rgb: np.ndarray) -> list[PersonEquipment]:
+        """Every person found (largest first, at most 15) with face and head where they were seen."""
+        people = self.finder.find(rgb)
+        height, width = rgb.shape[:2]
+        curves = self.models.curves
+        # the pose's persons run on the pool while this thread judges every face's cover (no pose needed)
+        pending = self.pose.start(rgb, people.boxes)
+        every_face_covered = self.covers.faces_covered(rgb, people.faces.keypoints)
+        body = pending.result()
+        found = locate(people, self.models.placements, head_references(body), width, height)
+        from_face = found.from_face
+        face_boxes = people.faces.boxes[found.face_index[from_face]]
+        face_confidence = curves["face"].probability(people.faces.scores[found.face_index[from_face]])
+        person_confidence = found.person_scores.astype(np.float32)
+        person_confidence[found.face_only] = curves["face"].probability(found.person_scores[found.face_only])
+        head_confidence = curves["head_from_pose"].probability(found.head_scores)
+        head_confidence[from_face] = curves["head_from_face"].probability(found.head_scores[from_face])
+        head_covered = self.covers.heads_covered(rgb, found.heads)
+        face_covered = every_face_covered[found.face_index[from_face]]
+        hands = find_hands(body)
+        face_row = np.cumsum(from_face) - 1
+        results: list[PersonEquipment] = []
+        for i in range(len(found.boxes)):
+            if person_confidence[i] < MIN_REPORTED_PROBABILITY or len(results) == MAX_PERSONS:
+                continue
+            person = PersonEquipment(box=found.boxes[i], confidence=float(person_confidence[i]))
+            if head_confidence[i] >= MIN_REPORTED_PROBABILITY:
+                person = replace(person, head_box=found.heads[i], head_confidence=float(head_confidence[i]),
+                                 head_covered=float(head_covered[i]),
+                                 head_source=HEAD_FROM_FACE if from_face[i] else HEAD_FROM_POSE)
+            j = face_row[i]
+            if from_face[i] and face_confidence[j] >= MIN_REPORTED_PROBABILITY:
+                person = replace(person, face_box=face_boxes[j], face_confidence=float(face_confidence[j]),
+                                 face_covered=float(face_covered[j]))
+            person = _with_hands(person, hands, int(found.person_row[i]))  # -1: seen by face only, no pose
+            results.append(person)
+        return results
+
+
+def _with_hands(person: PersonEquipment, hands: Hands, row: int) -> PersonEquipment:
+    """`person` with the hands the pose model sees (confidence >= 50 %); row -1: no pose was run."""
+    if row < 0:
+        return person
+    if hands.left_confidence[row] >= MIN_REPORTED_PROBABILITY:
+        person = replace(person, left_hand_box=hands.left[row], left_hand_confidence=float(hands.left_confidence[row]))
+    if hands.right_confidence[row] >= MIN_REPORTED_PROBABILITY:
+        person = replace(person, right_hand_box=hands.right[row],
+                         right_hand_confidence=float(hands.right_confidence[row]))
+    return person

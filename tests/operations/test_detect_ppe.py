@@ -1,0 +1,152 @@
+"""DetectProtectiveEquipment through the real wire on the CC0 PPE photos: persons, parts, covers, Summary, limits."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from botocore.exceptions import ClientError
+
+from reko.operations.ppe.detect import summary
+from reko.pipelines.ppe import PersonEquipment
+from tests.conftest import SHARED_DATA, RunningServer, jpeg_bytes, needs_shared_data, test_image
+from tests.shapes import output_errors
+from tests.signing import signed_headers
+
+HARD_HATS = Path("ppe") / "hard_hat_workers" / "images"
+MASKS = Path("ppe") / "face_mask_detection" / "images"
+HELMETED_PHOTO = HARD_HATS / "hard_hat_workers15.png"
+BARE_HEAD_PHOTO = HARD_HATS / "hard_hat_workers271.png"
+MASK_PHOTO = MASKS / "maksssksksss264.png"
+
+
+def raw_detect_ppe(server: RunningServer, image: bytes, **members: object) -> dict:
+    """The answer as JSON on the wire, before botocore parses (and forgives) it."""
+    body = json.dumps({"Image": {"Bytes": base64.b64encode(image).decode()}, **members}).encode()
+    headers = signed_headers(server.url, body, "RekognitionService.DetectProtectiveEquipment")
+    answer = httpx.post(server.url + "/", content=body, headers=headers, timeout=60)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def shared_bytes(relative: Path) -> bytes:
+    return (SHARED_DATA / relative).read_bytes()
+
+
+def parts(person: dict) -> dict[str, dict]:
+    return {part["Name"]: part for part in person["BodyParts"]}
+
+
+@needs_shared_data("ppe")
+def test_hard_hats_cover_heads_and_the_answer_has_the_model_shape(server: RunningServer) -> None:
+    answer = raw_detect_ppe(server, shared_bytes(HELMETED_PHOTO))
+    assert output_errors("DetectProtectiveEquipment", answer) == []
+    assert answer["ProtectiveEquipmentModelVersion"] == "reko-ppe-1"
+    persons = answer["Persons"]
+    assert persons and [person["Id"] for person in persons] == list(range(len(persons)))
+    areas = [person["BoundingBox"]["Width"] * person["BoundingBox"]["Height"] for person in persons]
+    assert areas == sorted(areas, reverse=True)
+    heads = [parts(person)["HEAD"] for person in persons if "HEAD" in parts(person)]
+    assert heads
+    covered = [detection for head in heads for detection in head["EquipmentDetections"]]
+    assert covered and all(detection["Type"] == "HEAD_COVER" for detection in covered)
+    assert all(detection["CoversBodyPart"]["Value"] and detection["Confidence"] >= 50 for detection in covered)
+    assert all(50 <= person["Confidence"] <= 100 for person in persons)
+    # hands come from the pose model; nothing judges gloves, so a hand never lists equipment
+    hands = [part for person in persons for part in person["BodyParts"] if part["Name"].endswith("_HAND")]
+    assert hands and all(hand["EquipmentDetections"] == [] for hand in hands)
+    for person in persons:
+        names = [part["Name"] for part in person["BodyParts"]]
+        assert names == [name for name in ("FACE", "LEFT_HAND", "RIGHT_HAND", "HEAD") if name in names]
+
+
+@needs_shared_data("ppe")
+def test_a_bare_head_is_not_covered(rekognition) -> None:
+    answer = rekognition.detect_protective_equipment(Image={"Bytes": shared_bytes(BARE_HEAD_PHOTO)})
+    heads = [parts(person)["HEAD"] for person in answer["Persons"] if "HEAD" in parts(person)]
+    assert any(not head["EquipmentDetections"] for head in heads)
+
+
+@needs_shared_data("ppe")
+def test_a_mask_is_a_face_cover_and_the_summary_follows_the_required_types(rekognition) -> None:
+    answer = rekognition.detect_protective_equipment(
+        Image={"Bytes": shared_bytes(MASK_PHOTO)},
+        SummarizationAttributes={"MinConfidence": 60, "RequiredEquipmentTypes": ["FACE_COVER"]},
+    )
+    faces = [parts(person)["FACE"] for person in answer["Persons"] if "FACE" in parts(person)]
+    masks = [d for face in faces for d in face["EquipmentDetections"] if d["Type"] == "FACE_COVER"]
+    assert masks and all(d["CoversBodyPart"]["Value"] for d in masks)
+    result = answer["Summary"]
+    ids = result["PersonsWithRequiredEquipment"] + result["PersonsWithoutRequiredEquipment"]
+    assert sorted(ids + result["PersonsIndeterminate"]) == list(range(len(answer["Persons"])))
+    assert result["PersonsWithRequiredEquipment"]
+    # nobody's hands are located: HAND_COVER can never be judged
+    hands = rekognition.detect_protective_equipment(
+        Image={"Bytes": shared_bytes(MASK_PHOTO)},
+        SummarizationAttributes={"MinConfidence": 60, "RequiredEquipmentTypes": ["HAND_COVER"]},
+    )["Summary"]
+    assert hands["PersonsIndeterminate"] == list(range(len(answer["Persons"])))
+
+
+def test_a_photo_of_nobody_has_no_persons(server: RunningServer) -> None:
+    answer = raw_detect_ppe(
+        server, jpeg_bytes(test_image("coffee.png")),
+        SummarizationAttributes={"MinConfidence": 80, "RequiredEquipmentTypes": ["HEAD_COVER"]},
+    )
+    assert output_errors("DetectProtectiveEquipment", answer) == []
+    assert answer["Persons"] == []
+    assert answer["Summary"] == {
+        "PersonsWithRequiredEquipment": [], "PersonsWithoutRequiredEquipment": [], "PersonsIndeterminate": []
+    }
+
+
+@pytest.mark.parametrize(
+    ("size", "code"),
+    [((63, 200), "InvalidParameterException"), ((4097, 64), "ImageTooLargeException")],
+)
+def test_image_limits_are_this_operations(rekognition, size: tuple[int, int], code: str) -> None:
+    width, height = size
+    image = jpeg_bytes(np.full((height, width, 3), 128, np.uint8))
+    with pytest.raises(ClientError) as error:
+        rekognition.detect_protective_equipment(Image={"Bytes": image})
+    assert error.value.response["Error"]["Code"] == code
+
+
+def test_64_px_is_enough(rekognition) -> None:
+    image = jpeg_bytes(np.full((64, 64, 3), 128, np.uint8))
+    assert rekognition.detect_protective_equipment(Image={"Bytes": image})["Persons"] == []
+
+
+def _person(confidence: float = 0.9, head: float | None = None, face: float | None = None) -> PersonEquipment:
+    box = np.array([0, 0, 10, 10], np.float32)
+    return PersonEquipment(
+        box=box, confidence=confidence,
+        head_box=None if head is None else box, head_confidence=0.9, head_covered=head or 0.0,
+        face_box=None if face is None else box, face_confidence=0.9, face_covered=face or 0.0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("person", "required", "min_confidence", "verdict"),
+    [
+        (_person(head=0.95), ["HEAD_COVER"], 80, "with"),
+        (_person(head=0.05), ["HEAD_COVER"], 80, "without"),
+        (_person(head=0.3), ["HEAD_COVER"], 80, "indeterminate"),  # bare at 70 %: under the floor
+        (_person(head=0.3), ["HEAD_COVER"], 0, "without"),  # MinConfidence under 50 acts as 50
+        (_person(), ["HEAD_COVER"], 50, "indeterminate"),  # head not seen
+        (_person(head=0.95, face=0.02), ["HEAD_COVER", "FACE_COVER"], 80, "without"),
+        (_person(head=0.95), ["HEAD_COVER", "FACE_COVER"], 80, "indeterminate"),
+        (_person(confidence=0.6, head=0.99), ["HEAD_COVER"], 70, "indeterminate"),  # the person is unsure
+        (_person(head=0.99), ["HEAD_COVER", "HEAD_COVER"], 90, "with"),
+        (_person(head=0.99), [], 50, "indeterminate"),
+    ],
+)
+def test_summary_rules(person: PersonEquipment, required: list[str], min_confidence: float, verdict: str) -> None:
+    result = summary([person], required, min_confidence)
+    key = {"with": "PersonsWithRequiredEquipment", "without": "PersonsWithoutRequiredEquipment",
+           "indeterminate": "PersonsIndeterminate"}[verdict]
+    assert result[key] == [0]
