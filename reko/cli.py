@@ -109,7 +109,7 @@ def _detect_ppe(args: argparse.Namespace) -> int:
             "RequiredEquipmentTypes": required,
             "MinConfidence": 50.0 if args.min_confidence is None else args.min_confidence,
         }
-    return _run_operation("DetectProtectiveEquipment", request)
+    return _run_operation("DetectProtectiveEquipment", request, args)
 
 
 def _compare_faces(args: argparse.Namespace) -> int:
@@ -235,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     ppe.add_argument("image")
     ppe.add_argument("--required", metavar="TYPES", help="comma-separated: FACE_COVER,HEAD_COVER,HAND_COVER")
     ppe.add_argument("--min-confidence", type=float, metavar="C", help="0-100 for the Summary (default 50)")
+    add_draw_flag(ppe)
     ppe.set_defaults(run=_detect_ppe)
 
     compare = commands.add_parser(

@@ -17,6 +17,7 @@ from typing import Any
 
 from reko import config
 from reko.cli_collections import Session, error_json, image_member, run_one
+from reko.cli_draw import add_draw_flag, drawing_saver
 from reko.errors import RekognitionError
 from reko.store.manifests import split_s3_url
 
@@ -53,6 +54,7 @@ def add_commands(commands: Any) -> None:
     detect.add_argument("image")
     detect.add_argument("--min-confidence", type=float, metavar="C", help="0-100 (default: each label's threshold)")
     detect.add_argument("--max-results", type=int, metavar="N")
+    add_draw_flag(detect)
     detect.set_defaults(run=_detect)
 
 
@@ -66,7 +68,7 @@ def _detect(args: argparse.Namespace) -> int:
         request["MinConfidence"] = args.min_confidence
     if args.max_results is not None:
         request["MaxResults"] = args.max_results
-    return run_one("DetectCustomLabels", request)
+    return run_one("DetectCustomLabels", request, drawing_saver("DetectCustomLabels", args.image, args.draw))
 
 
 def _asset(location: str) -> dict[str, Any]:

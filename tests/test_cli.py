@@ -16,7 +16,7 @@ from reko import config
 from reko.cli_draw import DRAWABLE_RESULTS, drawing_saver
 from reko.client.draw import COVERED_RGB
 from reko.vision import catalog
-from tests.conftest import REPO_ROOT, TEST_IMAGES, jpeg_bytes, test_image
+from tests.conftest import REPO_ROOT, SHARED_DATA, TEST_IMAGES, jpeg_bytes, needs_shared_data, test_image
 
 
 def reko(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -155,3 +155,19 @@ def test_log_level_in_any_case(value: str, level: str) -> None:
 def test_a_bad_variable_is_named(name: str, value: str) -> None:
     with pytest.raises(config.SettingsError, match=name):
         config.from_environment({name: value})
+
+
+@needs_shared_data("ppe/hard_hat_workers/images/hard_hat_workers15.png")
+def test_detect_ppe_draws_its_persons(tmp_path: Path) -> None:
+    """`detect-ppe --draw`: the persons found are outlined on the saved image."""
+    photo, drawn = SHARED_DATA / "ppe/hard_hat_workers/images/hard_hat_workers15.png", tmp_path / "drawn.png"
+    printed = reko("detect-ppe", str(photo), "--draw", str(drawn), data_dir=tmp_path / "d")
+    assert printed.returncode == 0, printed.stderr
+    persons = json.loads(printed.stdout)["Persons"]
+    assert persons
+    before, after = np.asarray(Image.open(photo).convert("RGB")), np.asarray(Image.open(drawn).convert("RGB"))
+    height, width = before.shape[:2]
+    box = persons[0]["BoundingBox"]
+    left, top = round(box["Left"] * width), round(box["Top"] * height)
+    bottom = min(height - 1, round((box["Top"] + box["Height"]) * height))
+    assert np.any(before != after, axis=2)[top:bottom, min(left, width - 1)].mean() > 0.5
