@@ -24,13 +24,16 @@ if TYPE_CHECKING:
     from reko.store import Scope
     from reko.store.postgres import PostgresConnection, PostgresDatabase
 
-# pgvector's defaults. Bulk build on 2 busy cores: 7.5 s for 10k faces, 94 s for 100k, 888 s for 1M. m 32 with
-# ef_construction 128 built 100k in 243 s and lifted recall@1 at ef_search 100 from 0.78 to 0.97 (not run at 1M).
-HNSW_M = 16
-HNSW_EF_CONSTRUCTION = 64
-# Candidates kept while walking the graph, for each search (pgvector's default is 40). recall@1 of random 128-d
-# unit vectors with a planted match at cosine 0.6 (bench/collections_postgres.py), ef_search 40 / 100 / 400 / 1000:
-# 10k 0.96 / 0.995 / 1.0 / -, 100k 0.53 / 0.78 / 0.98 / 1.0, 1M 0.11 / 0.19 / 0.56 / 0.82; p50 at 400: 9–48 ms.
+# Links per node and candidates per insertion. LFW faces among random fillers (bench/collections_postgres.py), 100k
+# faces, 2 shared cores (load 9-14): pgvector's defaults (m 16, ef_construction 64) reached recall@1 0.953 at
+# ef_search 100 (6.8 ms) and 0.996 at 400 (33 ms); m 32 with ef_construction 128 reached 0.995 at 100 (20 ms) and
+# 1.0 at 200: the same recall for about half the search time, for a build 3.4x as long (508 s against 148 s for
+# 100k while the cores were loaded; the inserts of IndexFaces were not timed). An IVFFlat index (100
+# lists) was worse still: 0.90 at 16 probes (13 ms), 0.97 at 32 (26 ms).
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 128
+# Candidates kept while walking the graph, for each search (pgvector's default is 40). m 32, LFW faces among random
+# fillers: recall@1 at 100k 0.965 / 0.995 / 1.0 at ef_search 40 / 100 / 200.
 DEFAULT_EF_SEARCH = 400
 MAX_EF_SEARCH = 1000  # pgvector refuses more; a larger MaxFaces is served by its iterative scan
 

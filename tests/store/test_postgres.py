@@ -23,7 +23,13 @@ from reko import config
 from reko.cli import build_parser, serve_settings
 from reko.store import Scope
 from reko.store.collections import CollectionNotFoundError, CollectionStore, NewFace, StoredFace
-from reko.store.pgvector_search import PgvectorFaceSearch, index_name, nearest_statement
+from reko.store.pgvector_search import (
+    HNSW_EF_CONSTRUCTION,
+    HNSW_M,
+    PgvectorFaceSearch,
+    index_name,
+    nearest_statement,
+)
 from reko.store.postgres import MIGRATIONS_DIR, PostgresDatabase, apply_migrations, redacted_url
 from tests.conftest import (
     PostgresCluster,
@@ -196,6 +202,19 @@ def test_search_is_planned_through_the_collections_hnsw_index(postgres: Postgres
             "SELECT COUNT(*) FROM pg_indexes WHERE indexname = ?", (index_name(ALICE, "staff"),)
         )
         assert left == 0
+    finally:
+        store.database.close()
+
+
+def test_a_collections_index_is_made_with_the_shipped_graph(postgres: PostgresCluster) -> None:
+    """m and ef_construction are fixed when the index is made: a collection keeps the graph it was created with."""
+    store = open_store(postgres.new_database())
+    try:
+        store.create(ALICE, "staff", "arn:staff", "v1", {})
+        [(options,)] = store.database.read(
+            "SELECT reloptions FROM pg_class WHERE relname = ?", (index_name(ALICE, "staff"),)
+        )
+        assert sorted(options) == sorted([f"m={HNSW_M}", f"ef_construction={HNSW_EF_CONSTRUCTION}"])
     finally:
         store.database.close()
 
