@@ -7,7 +7,8 @@ vectors. For each size and index:
 
 - `copy_s`, `index_s`: binary COPY of the rows, then the collection's partial index built over them: the HNSW
   index `PgvectorFaceSearch.prepare` makes (m and ef_construction as shipped unless `--m`/`--ef-construction`), or
-  with `--index ivfflat` an IVFFlat partial index of `--lists` lists (the alternative measured against it);
+  with `--index ivfflat` an IVFFlat partial index of `--lists` lists (the alternative measured against it), or
+  with `--index exact` none (PostgreSQL's exact scan of the collection's rows, for scale);
 - `create_collection_ms`: a CreateCollection beside them (its empty partial index still scans the whole table);
 - for each search width (`hnsw.ef_search`, or `ivfflat.probes`): p50 / p95 of one search (1 client, 1 face asked
   for, the database warm; the first `TIMED_QUERIES` probes), recall@1 over every probe, whether the planner went
@@ -73,7 +74,8 @@ FACE_TYPES = ["text", "int8", "text", "text", "text", "text", "text",
 
 @dataclass(frozen=True)
 class IndexSpec:
-    """The collection's index a load is made with: Reko's HNSW (m, ef_construction) or an IVFFlat of `lists`."""
+    """The collection's index a load is made with: Reko's HNSW (m, ef_construction), an IVFFlat of `lists`, or
+    none ("exact")."""
 
     kind: str = "hnsw"
     m: int = HNSW_M
@@ -84,7 +86,7 @@ class IndexSpec:
     def label(self) -> str:
         if self.kind == "ivfflat":
             return f"ivfflat{self.lists}"
-        return f"m{self.m}_efc{self.ef_construction}"
+        return f"m{self.m}_efc{self.ef_construction}" if self.kind == "hnsw" else self.kind
 
     @property
     def width_setting(self) -> str:
@@ -132,6 +134,8 @@ def build_index(
     """Build the collection's index over the rows it holds, in one build (far quicker than row by row: the
     through-the-wire bench's top-up uses it too); returns its seconds."""
     started = time.perf_counter()
+    if spec.kind == "exact":
+        return 0.0
     with database.transaction() as connection:
         connection.execute(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
         connection.execute(f"SET LOCAL max_parallel_maintenance_workers = {BUILD_WORKERS}")
@@ -269,9 +273,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated face counts (1000000 takes long)")
     parser.add_argument("--fillers", choices=FILLER_KINDS, default="isotropic")
-    parser.add_argument("--index", choices=("hnsw", "ivfflat"), default="hnsw")
+    parser.add_argument("--index", choices=("hnsw", "ivfflat", "exact"), default="hnsw")
     parser.add_argument("--widths", default=",".join(map(str, EF_SEARCHES)),
-                        help="comma-separated hnsw.ef_search (≤ 1000) or ivfflat.probes values")
+                        help="comma-separated hnsw.ef_search (≤ 1000) or ivfflat.probes values (ignored by exact)")
     parser.add_argument("--m", type=int, default=HNSW_M, help="HNSW links per node (default: as shipped)")
     parser.add_argument("--ef-construction", type=int, default=HNSW_EF_CONSTRUCTION)
     parser.add_argument("--lists", type=int, default=0, help="IVFFlat lists (default: faces / 1000)")

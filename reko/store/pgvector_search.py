@@ -27,9 +27,9 @@ if TYPE_CHECKING:
 # Links per node and candidates per insertion. LFW faces among random fillers (bench/collections_postgres.py), 100k
 # faces, 2 shared cores (load 9-14): pgvector's defaults (m 16, ef_construction 64) reached recall@1 0.953 at
 # ef_search 100 (6.8 ms) and 0.996 at 400 (33 ms); m 32 with ef_construction 128 reached 0.995 at 100 (20 ms) and
-# 1.0 at 200: the same recall for about half the search time, for a build 3.4x as long (508 s against 148 s for
-# 100k while the cores were loaded; the inserts of IndexFaces were not timed). An IVFFlat index (100
-# lists) was worse still: 0.90 at 16 probes (13 ms), 0.97 at 32 (26 ms).
+# 1.0 at 200: the same recall for about half the search time. Its build takes 2.6x as long (243 s against 94 s
+# for 100k planted vectors, load 5-9; here 508 s at load 15 against 90 s at load 9); the inserts of IndexFaces were
+# not timed. An IVFFlat index (100 lists) was worse: 0.90 at 16 probes (13 ms), 0.97 at 32 (26 ms), see README.
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 128
 # Candidates kept while walking the graph, for each search (pgvector's default is 40). m 32, LFW faces among random
