@@ -10,7 +10,8 @@ vectors. For each size and index:
   with `--index ivfflat` an IVFFlat partial index of `--lists` lists (the alternative measured against it), or
   with `--index exact` none (PostgreSQL's exact scan of the collection's rows, for scale);
 - `create_collection_ms`: a CreateCollection beside them (its empty partial index still scans the whole table);
-- for each search width (`hnsw.ef_search`, or `ivfflat.probes`): p50 / p95 of one search (1 client, 1 face asked
+- for each search width (`hnsw.ef_search`, 0 for the width Reko picks by the collection's size, or
+  `ivfflat.probes`): p50 / p95 of one search (1 client, 1 face asked
   for, the database warm; the first `TIMED_QUERIES` probes), recall@1 over every probe, whether the planner went
   through the index, and the load average when the row was done (the cores are shared);
 - `bytes_per_face`: `pg_total_relation_size('faces')` (heap, TOAST and every index) over the faces.
@@ -178,7 +179,7 @@ def search_rows(
     """`truth`: (probes,) the seq of each probe's exact top-1."""
     rows: Rows = []
     for width in widths:
-        search = PgvectorFaceSearch(database, ef_search=width)
+        search = PgvectorFaceSearch(database, ef_search=width or None)  # 0: by the collection's size, as shipped
 
         def nearest(probe: np.ndarray, width: int = width, search: PgvectorFaceSearch = search) -> np.ndarray:
             if spec.kind == "hnsw":
@@ -198,8 +199,12 @@ def search_rows(
             if number < TIMED_QUERIES:
                 latencies_ms.append((time.perf_counter() - started) * 1000)
             hits[number] = len(seqs) > 0 and seqs[0] == expected
+        if spec.kind == "hnsw" and not width:
+            with database.transaction() as connection:
+                width = search.configure(connection, 1, SCOPE, COLLECTION)
         rows.append({
             spec.width_setting: width,
+            "width_by_size": search.ef_search is None,
             "p50_ms": round(float(np.percentile(latencies_ms, 50)), 2),
             "p95_ms": round(float(np.percentile(latencies_ms, 95)), 2),
             "recall@1": round(float(hits.mean()), 4),
@@ -275,7 +280,8 @@ def main() -> None:
     parser.add_argument("--fillers", choices=FILLER_KINDS, default="isotropic")
     parser.add_argument("--index", choices=("hnsw", "ivfflat", "exact"), default="hnsw")
     parser.add_argument("--widths", default=",".join(map(str, EF_SEARCHES)),
-                        help="comma-separated hnsw.ef_search (≤ 1000) or ivfflat.probes values (ignored by exact)")
+                        help="comma-separated hnsw.ef_search (≤ 1000; 0: by the collection's size, as shipped) or "
+                             "ivfflat.probes values (ignored by exact)")
     parser.add_argument("--m", type=int, default=HNSW_M, help="HNSW links per node (default: as shipped)")
     parser.add_argument("--ef-construction", type=int, default=HNSW_EF_CONSTRUCTION)
     parser.add_argument("--lists", type=int, default=0, help="IVFFlat lists (default: faces / 1000)")

@@ -32,12 +32,14 @@ if TYPE_CHECKING:
 # not timed. An IVFFlat index (100 lists) was worse: 0.90 at 16 probes (13 ms), 0.97 at 32 (26 ms), see README.
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 128
-# Candidates kept while walking the graph, for each search (pgvector's default is 40). m 32, LFW faces among random
-# fillers, recall@1 at ef_search 40 / 100 / 200 / 400: 100k 0.965 / 0.995 / 1.0 / 1.0, 300k 0.850 / 0.962 / 0.992 /
-# 1.0 (p50 7 / 13 / 22 / 32 ms at load 5-6). The width needed grows with the collection: at 1M (planted random
-# vectors) 400 gave 0.90 and 1000 0.985, so 400 leans towards big collections; small ones are scanned exactly.
-DEFAULT_EF_SEARCH = 400
-MAX_EF_SEARCH = 1000  # pgvector refuses more; a larger MaxFaces is served by its iterative scan
+# Candidates kept while walking the graph, for each search (pgvector's default is 40), by the collection's size: the
+# width a graph needs grows with it. m 32, LFW faces among random fillers, recall@1 at ef_search 40 / 100 / 200 /
+# 400 (bench/collections_postgres.py, p50 at load 5-13): 10k 0.999 / 1.0 (4 ms) / - / -, 100k 0.965 / 0.995 (20
+# ms) / 1.0 (40 ms) / 1.0 (85 ms), 300k 0.850 / 0.962 / 0.992 (22 ms) / 1.0 (32 ms); 1M (planted random vectors,
+# idle) 0.90 at 400 (43 ms), 0.985 at 1000 (105 ms). Each step is the width that reached 1.0 at the next size
+# measured below it. (at most this many faces, ef_search)
+EF_SEARCH_BY_FACES = ((30_000, 100), (150_000, 200), (500_000, 400))
+MAX_EF_SEARCH = 1000  # pgvector refuses more; bigger collections get this, a larger MaxFaces the iterative scan
 
 
 class PgvectorFaceSearch:
@@ -45,41 +47,60 @@ class PgvectorFaceSearch:
 
     Args:
         database: the PostgreSQL database the faces are in.
-        ef_search: candidates per search (at least the number of faces asked for).
+        ef_search: candidates per search (at least the number of faces asked for); None: by the collection's size,
+            as `ef_search_by_faces` says, with MAX_EF_SEARCH beyond its last step.
         m, ef_construction: the graph's links per node and candidates per insertion, for the indexes it makes.
+        ef_search_by_faces: (at most this many faces, ef_search) steps, in increasing order.
     """
 
     def __init__(
-        self, database: PostgresDatabase, ef_search: int = DEFAULT_EF_SEARCH, m: int = HNSW_M,
+        self, database: PostgresDatabase, ef_search: int | None = None, m: int = HNSW_M,
         ef_construction: int = HNSW_EF_CONSTRUCTION,
+        ef_search_by_faces: tuple[tuple[int, int], ...] = EF_SEARCH_BY_FACES,
     ) -> None:
         self.database = database
         self.ef_search = ef_search
         self.m = m
         self.ef_construction = ef_construction
+        self.ef_search_by_faces = ef_search_by_faces
 
     def nearest(self, scope: Scope, collection_id: str, query: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
         if count <= 0:
             return np.empty(0, np.int64), np.empty(0, np.float32)
         vector = self.database.embedding_value(query)
         with self.database.transaction() as connection:
-            self.configure(connection, count)
+            self.configure(connection, count, scope, collection_id)
             rows = connection.execute(nearest_statement(scope, collection_id, count), (vector,)).fetchall()
         seqs = np.array([row[0] for row in rows], np.int64)
         cosines = -np.array([row[1] for row in rows], np.float32)  # `<#>` is the negative inner product
         return seqs, cosines
 
-    def configure(self, connection: PostgresConnection, count: int) -> None:
-        """Set this transaction's search width: `ef_search` candidates, never fewer than the faces asked for.
+    def configure(self, connection: PostgresConnection, count: int, scope: Scope, collection_id: str) -> int:
+        """Set this transaction's search width and return it: never fewer candidates than the faces asked for.
 
-        The iterative scan (pgvector ≥ 0.8) goes on past `ef_search` when more rows are needed — more than 1000
-        faces asked for, or rows deleted since the last VACUUM skipped — keeping the order exact.
+        By size, the collection's size is its index's `reltuples` in the catalogue (no count of the rows): ANALYZE
+        sets it, which autovacuum runs as the table changes, so it lags a growing collection by up to a tenth of
+        the table; a never-analysed index (-1) gets the widest search. The iterative scan (pgvector ≥ 0.8) goes on
+        past `ef_search` when more rows are needed — more than 1000 faces asked for, or rows deleted since the last
+        VACUUM skipped — keeping the order exact.
         """
-        ef_search = min(max(self.ef_search, count), MAX_EF_SEARCH)
-        connection.execute(
-            "SELECT set_config('hnsw.ef_search', ?, true), set_config('hnsw.iterative_scan', 'strict_order', true)",
-            (str(ef_search),),
-        )
+        width: sql.Composable = sql.Literal(self.ef_search)
+        if self.ef_search is None:
+            steps = sql.SQL(" ").join(
+                sql.SQL("WHEN faces BETWEEN 0 AND {} THEN {}").format(sql.Literal(most), sql.Literal(ef_search))
+                for most, ef_search in self.ef_search_by_faces
+            )
+            width = sql.SQL(
+                "(SELECT CASE {} ELSE {} END FROM (SELECT COALESCE(MAX(reltuples), -1) AS faces FROM pg_class "
+                "WHERE relname = {}) AS sized)"
+            ).format(steps, sql.Literal(MAX_EF_SEARCH), sql.Literal(index_name(scope, collection_id)))
+        [row] = connection.execute(
+            sql.SQL(
+                "SELECT set_config('hnsw.ef_search', LEAST(GREATEST({}, {}), {})::text, true), "
+                "set_config('hnsw.iterative_scan', 'strict_order', true)"
+            ).format(width, sql.Literal(count), sql.Literal(MAX_EF_SEARCH))
+        ).fetchall()
+        return int(row[0])
 
     def prepare(self, connection: Any, scope: Scope, collection_id: str) -> None:
         """Make the collection's empty index; each IndexFaces then adds its faces to the graph as it inserts them."""
