@@ -4,7 +4,8 @@ collections, start-up time and disk per face.
 For each size: a fresh data folder; `reko serve` started as a user starts it; the LFW gallery (one photo of each of
 the 307 people with >= 2 photos in View-2 folds 1-2) indexed through IndexFaces — by 1 client, then 4 clients, for
 the throughput figures; the server stopped; the collection topped up to the size with random unit vectors written
-through the store (as IndexFaces would write them, in batches of `TOP_UP_BATCH`); the server started again (the
+through the store (as IndexFaces would write them, in batches of `TOP_UP_BATCH`; on PostgreSQL with the
+collection's HNSW index dropped meanwhile and built once at the end, timed); the server started again (the
 start-up figures: ready for requests, then the first search answered, which loads the collection's vectors from the
 table and starts the index build); then SearchFacesByImage with the other photos of indexed people; then a clean
 stop and a restart. recall@1 is the share of probes whose top FaceId is the exact search's top FaceId (the probe's
