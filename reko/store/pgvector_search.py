@@ -24,15 +24,22 @@ if TYPE_CHECKING:
     from reko.store import Scope
     from reko.store.postgres import PostgresConnection, PostgresDatabase
 
-# pgvector's defaults. Bulk build on 2 busy cores: 7.5 s for 10k faces, 94 s for 100k, 888 s for 1M. m 32 with
-# ef_construction 128 built 100k in 243 s and lifted recall@1 at ef_search 100 from 0.78 to 0.97 (not run at 1M).
-HNSW_M = 16
-HNSW_EF_CONSTRUCTION = 64
-# Candidates kept while walking the graph, for each search (pgvector's default is 40). recall@1 of random 128-d
-# unit vectors with a planted match at cosine 0.6 (bench/collections_postgres.py), ef_search 40 / 100 / 400 / 1000:
-# 10k 0.96 / 0.995 / 1.0 / -, 100k 0.53 / 0.78 / 0.98 / 1.0, 1M 0.11 / 0.19 / 0.56 / 0.82; p50 at 400: 9–48 ms.
-DEFAULT_EF_SEARCH = 400
-MAX_EF_SEARCH = 1000  # pgvector refuses more; a larger MaxFaces is served by its iterative scan
+# Links per node and candidates per insertion. LFW faces among random fillers (bench/collections_postgres.py), 100k
+# faces, 2 shared cores (load 9-14): pgvector's defaults (m 16, ef_construction 64) reached recall@1 0.953 at
+# ef_search 100 (6.8 ms) and 0.996 at 400 (33 ms); m 32 with ef_construction 128 reached 0.995 at 100 (20 ms) and
+# 1.0 at 200: the same recall for about half the search time. Its build takes 2.6x as long (243 s against 94 s
+# for 100k planted vectors, load 5-9; here 508 s at load 15 against 90 s at load 9); the inserts of IndexFaces were
+# not timed. An IVFFlat index (100 lists) was worse: 0.90 at 16 probes (13 ms), 0.97 at 32 (26 ms), see README.
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 128
+# Candidates kept while walking the graph, for each search (pgvector's default is 40), by the collection's size: the
+# width a graph needs grows with it. m 32, LFW faces among random fillers, recall@1 at ef_search 40 / 100 / 200 /
+# 400 (bench/collections_postgres.py, p50 at load 5-13): 10k 0.999 / 1.0 (4 ms) / - / -, 100k 0.965 / 0.995 (20
+# ms) / 1.0 (40 ms) / 1.0 (85 ms), 300k 0.850 / 0.962 / 0.992 (22 ms) / 1.0 (32 ms); 1M (planted random vectors,
+# idle) 0.90 at 400 (43 ms), 0.985 at 1000 (105 ms). Each step is the width that reached 1.0 at the next size
+# measured below it. (at most this many faces, ef_search)
+EF_SEARCH_BY_FACES = ((30_000, 100), (150_000, 200), (500_000, 400))
+MAX_EF_SEARCH = 1000  # pgvector refuses more; bigger collections get this, a larger MaxFaces the iterative scan
 
 
 class PgvectorFaceSearch:
@@ -40,41 +47,60 @@ class PgvectorFaceSearch:
 
     Args:
         database: the PostgreSQL database the faces are in.
-        ef_search: candidates per search (at least the number of faces asked for).
+        ef_search: candidates per search (at least the number of faces asked for); None: by the collection's size,
+            as `ef_search_by_faces` says, with MAX_EF_SEARCH beyond its last step.
         m, ef_construction: the graph's links per node and candidates per insertion, for the indexes it makes.
+        ef_search_by_faces: (at most this many faces, ef_search) steps, in increasing order.
     """
 
     def __init__(
-        self, database: PostgresDatabase, ef_search: int = DEFAULT_EF_SEARCH, m: int = HNSW_M,
+        self, database: PostgresDatabase, ef_search: int | None = None, m: int = HNSW_M,
         ef_construction: int = HNSW_EF_CONSTRUCTION,
+        ef_search_by_faces: tuple[tuple[int, int], ...] = EF_SEARCH_BY_FACES,
     ) -> None:
         self.database = database
         self.ef_search = ef_search
         self.m = m
         self.ef_construction = ef_construction
+        self.ef_search_by_faces = ef_search_by_faces
 
     def nearest(self, scope: Scope, collection_id: str, query: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
         if count <= 0:
             return np.empty(0, np.int64), np.empty(0, np.float32)
         vector = self.database.embedding_value(query)
         with self.database.transaction() as connection:
-            self.configure(connection, count)
+            self.configure(connection, count, scope, collection_id)
             rows = connection.execute(nearest_statement(scope, collection_id, count), (vector,)).fetchall()
         seqs = np.array([row[0] for row in rows], np.int64)
         cosines = -np.array([row[1] for row in rows], np.float32)  # `<#>` is the negative inner product
         return seqs, cosines
 
-    def configure(self, connection: PostgresConnection, count: int) -> None:
-        """Set this transaction's search width: `ef_search` candidates, never fewer than the faces asked for.
+    def configure(self, connection: PostgresConnection, count: int, scope: Scope, collection_id: str) -> int:
+        """Set this transaction's search width and return it: never fewer candidates than the faces asked for.
 
-        The iterative scan (pgvector ≥ 0.8) goes on past `ef_search` when more rows are needed — more than 1000
-        faces asked for, or rows deleted since the last VACUUM skipped — keeping the order exact.
+        By size, the collection's size is its index's `reltuples` in the catalogue (no count of the rows): ANALYZE
+        sets it, which autovacuum runs as the table changes, so it lags a growing collection by up to a tenth of
+        the table; a never-analysed index (-1) gets the widest search. The iterative scan (pgvector ≥ 0.8) goes on
+        past `ef_search` when more rows are needed — more than 1000 faces asked for, or rows deleted since the last
+        VACUUM skipped — keeping the order exact.
         """
-        ef_search = min(max(self.ef_search, count), MAX_EF_SEARCH)
-        connection.execute(
-            "SELECT set_config('hnsw.ef_search', ?, true), set_config('hnsw.iterative_scan', 'strict_order', true)",
-            (str(ef_search),),
-        )
+        width: sql.Composable = sql.Literal(self.ef_search)
+        if self.ef_search is None:
+            steps = sql.SQL(" ").join(
+                sql.SQL("WHEN faces BETWEEN 0 AND {} THEN {}").format(sql.Literal(most), sql.Literal(ef_search))
+                for most, ef_search in self.ef_search_by_faces
+            )
+            width = sql.SQL(
+                "(SELECT CASE {} ELSE {} END FROM (SELECT COALESCE(MAX(reltuples), -1) AS faces FROM pg_class "
+                "WHERE relname = {}) AS sized)"
+            ).format(steps, sql.Literal(MAX_EF_SEARCH), sql.Literal(index_name(scope, collection_id)))
+        [row] = connection.execute(
+            sql.SQL(
+                "SELECT set_config('hnsw.ef_search', LEAST(GREATEST({}, {}), {})::text, true), "
+                "set_config('hnsw.iterative_scan', 'strict_order', true)"
+            ).format(width, sql.Literal(count), sql.Literal(MAX_EF_SEARCH))
+        ).fetchall()
+        return int(row[0])
 
     def prepare(self, connection: Any, scope: Scope, collection_id: str) -> None:
         """Make the collection's empty index; each IndexFaces then adds its faces to the graph as it inserts them."""

@@ -23,7 +23,14 @@ from reko import config
 from reko.cli import build_parser, serve_settings
 from reko.store import Scope
 from reko.store.collections import CollectionNotFoundError, CollectionStore, NewFace, StoredFace
-from reko.store.pgvector_search import PgvectorFaceSearch, index_name, nearest_statement
+from reko.store.pgvector_search import (
+    HNSW_EF_CONSTRUCTION,
+    HNSW_M,
+    MAX_EF_SEARCH,
+    PgvectorFaceSearch,
+    index_name,
+    nearest_statement,
+)
 from reko.store.postgres import MIGRATIONS_DIR, PostgresDatabase, apply_migrations, redacted_url
 from tests.conftest import (
     PostgresCluster,
@@ -198,6 +205,48 @@ def test_search_is_planned_through_the_collections_hnsw_index(postgres: Postgres
         assert left == 0
     finally:
         store.database.close()
+
+
+def test_a_collections_index_is_made_with_the_shipped_graph(postgres: PostgresCluster) -> None:
+    """m and ef_construction are fixed when the index is made: a collection keeps the graph it was created with."""
+    store = open_store(postgres.new_database())
+    try:
+        store.create(ALICE, "staff", "arn:staff", "v1", {})
+        [(options,)] = store.database.read(
+            "SELECT reloptions FROM pg_class WHERE relname = ?", (index_name(ALICE, "staff"),)
+        )
+        assert sorted(options) == sorted([f"m={HNSW_M}", f"ef_construction={HNSW_EF_CONSTRUCTION}"])
+    finally:
+        store.database.close()
+
+
+def test_the_search_width_follows_the_collections_size_as_analyze_counts_it(postgres: PostgresCluster) -> None:
+    """Small steps (≤ 100 faces: 50, ≤ 300: 120, beyond: the most pgvector takes) crossed with a few hundred faces;
+    the size is the index's `reltuples`, which ANALYZE (autovacuum in production) brings up to date."""
+    database = PostgresDatabase(postgres.new_database())
+    search = PgvectorFaceSearch(database, ef_search_by_faces=((100, 50), (300, 120)))
+    store = CollectionStore(database, search)
+    rng = np.random.default_rng(11)
+
+    def width(count: int = 1) -> int:
+        with database.transaction() as connection:
+            return search.configure(connection, count, ALICE, "hall")
+
+    try:
+        store.create(ALICE, "hall", "arn:hall", "v1", {})
+        assert width() == 50 and width(count=80) == 80  # never fewer candidates than faces asked for
+        for faces, expected in ((150, 120), (450, MAX_EF_SEARCH)):
+            store.add_faces(ALICE, "hall", [new_face(rng) for _ in range(faces)])
+            with database.pool.connection() as connection:
+                connection.execute("ANALYZE faces")
+            assert width() == expected
+        assert len(store.search(ALICE, "hall", new_face(rng).embedding, 5)) == 5
+        fixed = PgvectorFaceSearch(database, ef_search=77)
+        with database.transaction() as connection:
+            assert fixed.configure(connection, 1, ALICE, "hall") == 77
+            assert connection.execute("SHOW hnsw.ef_search").fetchall() == [("77",)]
+    finally:
+        database.close()
 
 
 def test_the_database_url_comes_from_the_variable_and_the_flag_wins(monkeypatch: pytest.MonkeyPatch) -> None:
