@@ -8,7 +8,7 @@ from typing import Any
 
 from reko.config import Settings
 from reko.jobs.worker import TrainingWorker
-from reko.operations import handler_for
+from reko.operations import HANDLERS, handler_for
 from reko.operations.common.context import Caller, OperationContext
 from reko.pipelines.custom_labels import CustomLabelPipeline
 from reko.pipelines.faces import FacePipeline
@@ -88,6 +88,10 @@ class Engine:
             if self._ppe is None:
                 # the person and face detectors are the label and face pipelines' own: one session each
                 self._ppe = PpePipeline(self.runtime, self._labels, self._faces)
+
+    def implements(self, operation: str) -> bool:
+        """Whether Reko has a handler for `operation` (others answer NotImplementedException)."""
+        return operation in HANDLERS
 
     def dispatch(self, operation: str, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
         """Validate the parameters of a Rekognition operation and run it; Rekognition errors propagate."""

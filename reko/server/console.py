@@ -27,12 +27,10 @@ from reko.errors import (
     InternalServerError,
     InvalidParameterException,
     MissingAuthenticationTokenException,
-    NotImplementedException,
     RekognitionError,
     UnknownOperationException,
     UnrecognizedClientException,
 )
-from reko.operations import handler_for
 from reko.operations.common.context import Caller
 from reko.server import admission, protocol
 from reko.server.console_session import (
@@ -218,7 +216,7 @@ class Console:
         """Which of the page's operations this server implements: the page shows the others as not built yet."""
         if self._session(request) is None:
             return _error(MissingAuthenticationTokenException("Sign in to the console first."), str(uuid.uuid4()))
-        return JSONResponse({name: _implemented(name) for name in PAGE_OPERATIONS})
+        return JSONResponse({name: self.service.engine.implements(name) for name in PAGE_OPERATIONS})
 
     async def call(self, request: Request) -> Response:
         """One operation, exactly as `POST /` runs it, for the signed-in key's account and region."""
@@ -255,10 +253,3 @@ class Console:
 def _package_file(name: str) -> bytes:
     return resources.files("reko.console").joinpath(name).read_bytes()
 
-
-def _implemented(operation: str) -> bool:
-    try:
-        handler_for(operation)
-    except NotImplementedException:
-        return False
-    return True
