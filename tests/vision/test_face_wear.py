@@ -74,6 +74,19 @@ def test_cut_network_returns_the_full_networks_inner_maps(
     np.testing.assert_allclose(cut.run(None, {"images": images})[0], expected, rtol=1e-4, atol=1e-5)
 
 
+def test_age_run_gives_the_wear_heads_the_maps_they_would_compute(
+    astronaut: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> None:
+    """Age and wear share one age-network run when both are asked for: the answer must not change."""
+    rgb, boxes, keypoints = astronaut
+    faces = shared_face_pipeline()
+    _, maps = faces.age_gender.read_with_texture(rgb, keypoints)
+    np.testing.assert_allclose(
+        faces.wear.face_vectors(rgb, keypoints, maps), faces.wear.face_vectors(rgb, keypoints), rtol=1e-5, atol=1e-6
+    )
+    assert faces.wear.estimate(rgb, boxes, keypoints, maps) == faces.wear.estimate(rgb, boxes, keypoints)
+
+
 def test_cutting_at_an_unknown_tensor_is_refused(tmp_path: Path) -> None:
     source = catalog.verify(catalog.spec("age-estimator"))
     with pytest.raises(ValueError, match="no tensor named"):

@@ -98,6 +98,7 @@ class AgeGender:
 
     age_probabilities: np.ndarray
     male_probability: np.ndarray
+    texture_maps: np.ndarray | None = None  # (n, 128, 7, 7): the inner maps `features.band_features` pools
 
     def __post_init__(self) -> None:
         n = len(self.male_probability)
@@ -105,6 +106,8 @@ class AgeGender:
             raise ValueError(
                 f"inconsistent shapes: age {self.age_probabilities.shape}, male {self.male_probability.shape}"
             )
+        if self.texture_maps is not None and len(self.texture_maps) != n:
+            raise ValueError(f"{len(self.texture_maps)} texture maps for {n} faces")
 
     def __len__(self) -> int:
         return len(self.male_probability)
@@ -203,7 +206,9 @@ class AgeGenderNetworks:
     """
 
     def __init__(self, runtime: Runtime) -> None:
-        self._age = runtime.session("age-estimator", SMALL_MODEL_THREADS)
+        # The age network with its inner texture maps as a second output: they cost nothing extra here and
+        # spare the wear heads a second run of the same layers on the same chip.
+        self._age = runtime.session("age-estimator-with-features", SMALL_MODEL_THREADS)
         self._gender = runtime.session("gender-classifier", SMALL_MODEL_THREADS)
 
     def estimate(self, rgb: np.ndarray, keypoints: np.ndarray) -> AgeGender:
@@ -214,7 +219,7 @@ class AgeGenderNetworks:
             keypoints: (n, 5, 2) pixels in Reko's keypoint order (see `types.FaceBoxes`).
 
         Returns:
-            AgeGender for the n faces, in input order.
+            AgeGender for the n faces, in input order, with the texture maps.
         """
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise ValueError(f"expected an (h, w, 3) uint8 RGB image, got {rgb.shape} {rgb.dtype}")
@@ -224,11 +229,12 @@ class AgeGenderNetworks:
             return AgeGender(np.zeros((0, len(AGE_CLASS_YEARS)), np.float32), np.zeros((0,), np.float32))
         age_chips = face_chips.extract_chips(rgb, keypoints, AGE_CHIP_PX, CHIP_PADDING)
         gender_chips = face_chips.extract_chips(rgb, keypoints, GENDER_CHIP_PX, CHIP_PADDING)
-        age = self._age.run(None, {"images": _network_input(age_chips)})[0]
+        age, maps = self._age.run(None, {"images": _network_input(age_chips)})
         gender = self._gender.run(None, {"images": _network_input(gender_chips)})[0]
         return AgeGender(
             age_probabilities=np.asarray(age, np.float32),
             male_probability=np.asarray(gender[:, 1], np.float32),
+            texture_maps=np.asarray(maps, np.float32),
         )
 
 
@@ -247,7 +253,13 @@ class AgeGenderEstimator:
             rgb: (h, w, 3) uint8 image.
             keypoints: (n, 5, 2) pixels in Reko's keypoint order (see `types.FaceBoxes`).
         """
-        return read(self.networks.estimate(rgb, keypoints), self.calibration)
+        return self.read_with_texture(rgb, keypoints)[0]
+
+    def read_with_texture(self, rgb: np.ndarray, keypoints: np.ndarray) -> tuple[AgeGenderReading, np.ndarray]:
+        """`read`, and the (n, 128, 7, 7) texture maps of the same run (for `FaceWearEstimator.estimate`)."""
+        estimate = self.networks.estimate(rgb, keypoints)
+        assert estimate.texture_maps is not None
+        return read(estimate, self.calibration), estimate.texture_maps
 
 
 def _network_input(chips: np.ndarray) -> np.ndarray:

@@ -55,6 +55,11 @@ def texture_features(session: ort.InferenceSession, rgb: np.ndarray, keypoints: 
     chips = face_chips.extract_chips(rgb, keypoints, AGE_CHIP_PX, CHIP_PADDING)
     network_input = (chips.astype(np.float32) - CHANNEL_MEANS) * np.float32(PIXEL_SCALE)
     (maps,) = session.run(None, {"images": np.ascontiguousarray(network_input.transpose(0, 3, 1, 2))})
+    return band_features(maps)
+
+
+def band_features(maps: np.ndarray) -> np.ndarray:
+    """(n, 128, 7, 7) texture maps -> (n, len(texture_feature_names())) band means."""
     maps = np.asarray(maps, np.float32)
     if maps.shape[1:] != (FEATURE_MAPS, MAP_PX, MAP_PX):
         raise ModelError(f"{MODEL_NAME}: expected (n, 128, 7, 7) maps, got {maps.shape}")

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from reko.vision.catalog import ModelError
-from reko.vision.faces.features import FaceTextureFeatures, texture_feature_names
-from reko.vision.faces.wear_features import feature_names, wear_features
+from reko.vision.faces.features import FaceTextureFeatures, band_features, texture_feature_names
+from reko.vision.faces.wear_features import faces_wear_features, feature_names
 from reko.vision.runtime import Runtime
 
 ATTRIBUTES = ("eyeglasses", "sunglasses", "beard", "mustache", "occluded")
@@ -64,28 +64,32 @@ class FaceWearEstimator:
         self._texture = FaceTextureFeatures(runtime)
         self._heads = _load_heads(runtime.model_path("face-wear-heads"))
 
-    def face_vectors(self, rgb: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
+    def face_vectors(
+        self, rgb: np.ndarray, keypoints: np.ndarray, texture_maps: np.ndarray | None = None
+    ) -> np.ndarray:
         """What the heads read, one row per face (training calls this too, so both see the same numbers).
 
         Args:
             rgb: (h, w, 3) uint8 image.
             keypoints: (n, 5, 2) pixels, as in `FaceBoxes.keypoints`.
+            texture_maps: the age network's maps of these faces when an age run already made them.
 
         Returns:
             (n, len(face_vector_names())) float32.
         """
-        hand = np.zeros((len(keypoints), len(feature_names())), np.float32)
-        for index, points in enumerate(keypoints):
-            hand[index] = wear_features(rgb, points)
-        return np.hstack([self._texture.extract(rgb, keypoints), hand])
+        texture = self._texture.extract(rgb, keypoints) if texture_maps is None else band_features(texture_maps)
+        return np.hstack([texture, faces_wear_features(rgb, keypoints)])
 
-    def estimate(self, rgb: np.ndarray, boxes: np.ndarray, keypoints: np.ndarray) -> list[FaceWear]:
+    def estimate(
+        self, rgb: np.ndarray, boxes: np.ndarray, keypoints: np.ndarray, texture_maps: np.ndarray | None = None
+    ) -> list[FaceWear]:
         """What each face wears.
 
         Args:
             rgb: (h, w, 3) uint8 image.
             boxes: (n, 4) xyxy pixels; only their count is used, the keypoints place the face.
             keypoints: (n, 5, 2) pixels, as in `FaceBoxes.keypoints`.
+            texture_maps: (n, 128, 7, 7) from `AgeGenderEstimator.read_with_texture` of the same faces, if run.
 
         Returns:
             One `FaceWear` per face, in input order.
@@ -97,7 +101,7 @@ class FaceWearEstimator:
         if len(keypoints) == 0:
             return []
         heads = self._heads
-        vectors = self.face_vectors(rgb, keypoints)[:, None, :]  # (n, 1, d) against (k, d) heads
+        vectors = self.face_vectors(rgb, keypoints, texture_maps)[:, None, :]  # (n, 1, d) against (k, d) heads
         logits = (((vectors - heads.mean) / heads.scale) * heads.weights).sum(axis=2) + heads.bias
         probabilities = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
         return [FaceWear(**dict(zip(ATTRIBUTES, row.tolist(), strict=True))) for row in probabilities]

@@ -50,42 +50,55 @@ def feature_names() -> list[str]:
 
 
 def wear_features(rgb: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
-    """The feature vector of one face.
+    """The feature vector of one face (`faces_wear_features` for a single face)."""
+    return faces_wear_features(rgb, keypoints[None])[0]
+
+
+def faces_wear_features(rgb: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
+    """The feature vectors of several faces of one image, each statistic taken over all faces at once.
+
+    One face at a time cost 1.5 ms, most of it ~115 small NumPy reductions (9 faces: 13.5 ms CPU); over the
+    stacked canvases the count of reductions no longer grows with the faces.
 
     Args:
         rgb: (h, w, 3) uint8 image.
-        keypoints: (5, 2) pixels of that face (eyes, nose tip, mouth corners, in image terms).
+        keypoints: (n, 5, 2) pixels of the faces (eyes, nose tip, mouth corners, in image terms).
 
     Returns:
-        (len(feature_names()),) float32; lightness on a 0-1 scale, colour in Lab units / 100.
+        (n, len(feature_names())) float32; lightness on a 0-1 scale, colour in Lab units / 100.
     """
-    face = align_face(rgb, keypoints, CANVAS_PX)
-    lab = cv2.cvtColor(face, cv2.COLOR_RGB2Lab).astype(np.float32)
+    count = len(keypoints)
+    if count == 0:
+        return np.zeros((0, len(feature_names())), np.float32)
+    faces = np.stack([align_face(rgb, points, CANVAS_PX) for points in keypoints])
+    # Colour conversion is per pixel, so the faces go through as one tall image.
+    lab = cv2.cvtColor(faces.reshape(-1, CANVAS_PX, 3), cv2.COLOR_RGB2Lab).reshape(faces.shape).astype(np.float32)
     light = lab[..., 0] / 255.0
-    gradient_x = np.abs(cv2.Sobel(light, cv2.CV_32F, 1, 0, ksize=3))
-    gradient_y = np.abs(cv2.Sobel(light, cv2.CV_32F, 0, 1, ksize=3))
-    cheek = np.concatenate([lab[y0:y1, x0:x1].reshape(-1, 3) for x0, y0, x1, y1 in _CHEEKS_PX])
-    cheek_lab = np.median(cheek, axis=0)
-    skin = np.linalg.norm(lab - cheek_lab, axis=2) < _SKIN_DISTANCE_LAB
-    cheek_light = cheek_lab[0] / 255.0
+    edges_x = np.stack([np.abs(cv2.Sobel(face, cv2.CV_32F, 1, 0, ksize=3)) for face in light])
+    edges_y = np.stack([np.abs(cv2.Sobel(face, cv2.CV_32F, 0, 1, ksize=3)) for face in light])
+    cheek = np.concatenate([lab[:, y0:y1, x0:x1].reshape(count, -1, 3) for x0, y0, x1, y1 in _CHEEKS_PX], axis=1)
+    cheek_lab = np.median(cheek, axis=1)  # (n, 3)
+    skin = np.linalg.norm(lab - cheek_lab[:, None, None, :], axis=3) < _SKIN_DISTANCE_LAB
+    cheek_light = cheek_lab[:, 0] / 255.0
 
-    values: list[float] = []
+    columns: list[np.ndarray] = []
     for x0, y0, x1, y1 in REGIONS_PX.values():
-        region = (slice(y0, y1), slice(x0, x1))
-        mean_lab = lab[region].reshape(-1, 3).mean(axis=0)
-        values += [
-            float(light[region].mean()),
-            float(light[region].mean() - cheek_light),
-            float((mean_lab[1] - cheek_lab[1]) / 100.0),
-            float((mean_lab[2] - cheek_lab[2]) / 100.0),
-            float((gradient_x[region] + gradient_y[region]).mean()),
-            float(gradient_y[region].mean()),
-            float(light[region].std()),
-            float(skin[region].mean()),
+        region = (slice(None), slice(y0, y1), slice(x0, x1))
+        mean_lab = lab[region].reshape(count, -1, 3).mean(axis=1)
+        mean_light = light[region].mean(axis=(1, 2))
+        columns += [
+            mean_light,
+            mean_light - cheek_light,
+            (mean_lab[:, 1] - cheek_lab[:, 1]) / 100.0,
+            (mean_lab[:, 2] - cheek_lab[:, 2]) / 100.0,
+            (edges_x[region] + edges_y[region]).mean(axis=(1, 2)),
+            edges_y[region].mean(axis=(1, 2)),
+            light[region].std(axis=(1, 2)),
+            skin[region].mean(axis=(1, 2)),
         ]
-    eye_rows = gradient_y[:, slice(*_EYE_COLUMNS_PX)].mean(axis=1)
-    values += [float(eye_rows[y : y + _EYE_ROWS_PX[2]].mean()) for y in range(*_EYE_ROWS_PX)]
-    lower_rows = light[:, slice(*_LOWER_COLUMNS_PX)].mean(axis=1) - cheek_light
-    values += [float(lower_rows[y : y + _LOWER_ROWS_PX[2]].mean()) for y in range(*_LOWER_ROWS_PX)]
-    values += [float(cheek_light), float(np.hypot(cheek_lab[1] - 128.0, cheek_lab[2] - 128.0) / 100.0)]
-    return np.asarray(values, np.float32)
+    eye_rows = edges_y[:, :, slice(*_EYE_COLUMNS_PX)].mean(axis=2)
+    columns += [eye_rows[:, y : y + _EYE_ROWS_PX[2]].mean(axis=1) for y in range(*_EYE_ROWS_PX)]
+    lower_rows = light[:, :, slice(*_LOWER_COLUMNS_PX)].mean(axis=2) - cheek_light[:, None]
+    columns += [lower_rows[:, y : y + _LOWER_ROWS_PX[2]].mean(axis=1) for y in range(*_LOWER_ROWS_PX)]
+    columns += [cheek_light, np.hypot(cheek_lab[:, 1] - 128.0, cheek_lab[:, 2] - 128.0) / 100.0]
+    return np.stack(columns, axis=1).astype(np.float32)
