@@ -12,6 +12,7 @@ bench/landmarks.py, which measures these against the 68-point ground truth).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -65,7 +66,18 @@ def landmark_pixels(points: np.ndarray, types: Sequence[str] = LANDMARK_TYPES) -
     xy = np.asarray(points, np.float64)[:, :2]
     if not types:
         return np.zeros((0, 2))
-    return np.stack([xy[list(MESH_POINTS_BY_LANDMARK[name])].mean(axis=0) for name in types])
+    return _averaging_matrix(tuple(types), len(xy)) @ xy
+
+
+@functools.cache
+def _averaging_matrix(types: tuple[str, ...], point_count: int) -> np.ndarray:
+    """(len(types), point_count) weights whose product with the mesh points is each landmark's mean point: one
+    matrix product instead of 30 small means a face (0.65 ms of a 9-face ALL answer's ~1 ms a face)."""
+    weights = np.zeros((len(types), point_count))
+    for row, name in enumerate(types):
+        indices = list(MESH_POINTS_BY_LANDMARK[name])
+        np.add.at(weights[row], indices, 1.0 / len(indices))
+    return weights
 
 
 def landmarks_from_mesh(
