@@ -1,8 +1,11 @@
 """DetectFaces and CompareFaces speed through HTTP: latency p50/p95, throughput at 1/2/4 concurrent clients,
-peak memory.
+peak memory, each DetectFaces call's ratio to the bare detector, and the cold start.
 
 Starts `reko serve` as a user would (a child process, its own data folder), calls it with boto3, and reads the
-server's peak resident memory (VmHWM) from /proc when the run ends.
+server's peak resident memory (VmHWM) from /proc when the run ends. The bare detector (`bench.bare_yunet`) is
+timed in the same run on the same encoded images, in this process: the faster of OpenCV's own YuNet runner and
+one YuNet pass through ONNX Runtime, so a ratio is taken against the least work a YuNet service can do.
+The cold start is launch to `/health` 200 of a second server on the data folder the first one prepared.
 
 Run: `python -m bench.latency [--requests 40] [--threads 2] [--operation detect|compare|both]`.
 """
@@ -45,22 +48,22 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(threads: int, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(threads: int, workers: int, data_dir: str | None = None) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     env = dict(os.environ, REKO_THREADS=str(threads), REKO_WORKERS=str(workers), REKO_LOG_LEVEL="WARNING")
-    data_dir = tempfile.mkdtemp(prefix="reko-bench-")
+    data_dir = data_dir or tempfile.mkdtemp(prefix="reko-bench-")
     process = subprocess.Popen(
         [sys.executable, "-m", "reko.cli", "serve", "--port", str(port), "--data-dir", data_dir],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(1200):
+    for _ in range(6000):
         try:
             if httpx.get(url + "/health", timeout=1).status_code == 200:
                 return process, url
         except httpx.HTTPError:
             pass
-        time.sleep(0.25)
+        time.sleep(0.05)
     process.kill()
     raise RuntimeError("reko serve did not become ready")
 
@@ -174,6 +177,39 @@ def percentile(values: list[float], q: float) -> float:
 OPERATIONS = ("detect", "compare")
 
 
+def bare_detector_rows(data_dir: Path, requests: int) -> list[dict[str, object]]:
+    """p50/p95 of each bare YuNet runner on each test image, in this process (decode included)."""
+    from bench.bare_yunet import RUNNERS
+
+    rows: list[dict[str, object]] = []
+    for runner_name, make_runner in RUNNERS.items():
+        runner = make_runner()
+        for name, image in test_images(data_dir).items():
+            times = latencies_ms(lambda runner=runner, image=image: runner(image), requests)
+            rows.append({
+                "operation": f"bare YuNet ({runner_name})", "image": name, "attributes": "—",
+                "faces": runner(image), "p50_ms": round(statistics.median(times), 1),
+                "p95_ms": round(percentile(times, 95), 1),
+            })
+    return rows
+
+
+def add_ratios(rows: list[dict[str, object]]) -> None:
+    """Each DetectFaces row's p50 over the fastest bare detector's p50 on the same image, and ALL of the crowd
+    over ALL of the one-face photo (the issue's three ratios)."""
+    bare = {}
+    for row in rows:
+        if str(row["operation"]).startswith("bare"):
+            bare[row["image"]] = min(float(str(row["p50_ms"])), bare.get(row["image"], float("inf")))
+    for row in rows:
+        if row["operation"] == "DetectFaces" and row["image"] in bare:
+            row["ratio_to_bare"] = round(float(str(row["p50_ms"])) / bare[row["image"]], 2)
+    all_rows = {row["image"]: row for row in rows if row["operation"] == "DetectFaces" and row["attributes"] == "ALL"}
+    one, crowd = all_rows.get("1 face (astronaut 512x512)"), all_rows.get("many faces (WIDER cheering 416x416)")
+    if one and crowd:
+        crowd["ratio_to_1_face_all"] = round(float(str(crowd["p50_ms"])) / float(str(one["p50_ms"])), 2)
+
+
 def detect_rows(url: str, pid: int, data_dir: Path, requests: int) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for name, image in test_images(data_dir).items():
@@ -185,6 +221,16 @@ def detect_rows(url: str, pid: int, data_dir: Path, requests: int) -> list[dict[
             rows.append({"operation": "DetectFaces", "image": name, "attributes": attributes[0], "faces": faces,
                          **timing_row(url, pid, call, requests)})
     return rows
+
+
+def cold_start_s(threads: int, workers: int, data_dir: str) -> float:
+    """Seconds from launching `reko serve` to `/health` 200, on a data folder whose models are prepared."""
+    started = time.perf_counter()
+    process, _ = start_server(threads, workers, data_dir)
+    elapsed = time.perf_counter() - started
+    process.terminate()
+    process.wait(timeout=30)
+    return elapsed
 
 
 def compare_rows(url: str, pid: int, data_dir: Path, requests: int) -> list[dict[str, object]]:
@@ -204,19 +250,25 @@ def run(
     data_dir: Path = DATA_DIR, requests: int = 40, threads: int = 2, workers: int = 2,
     operations: tuple[str, ...] = OPERATIONS,
 ) -> list[dict[str, object]]:
-    process, url = start_server(threads, workers)
+    server_data = tempfile.mkdtemp(prefix="reko-bench-")
+    process, url = start_server(threads, workers, server_data)  # the first start prepares the model cache
     rows: list[dict[str, object]] = []
     try:
         if "detect" in operations:
+            rows += bare_detector_rows(data_dir, requests)
             rows += detect_rows(url, process.pid, data_dir, requests)
+            add_ratios(rows)
         if "compare" in operations:
             rows += compare_rows(url, process.pid, data_dir, requests)
         peak = peak_rss_mb(process.pid)
         for row in rows:
-            row["server_peak_rss_mb"] = round(peak, 0)
+            if not str(row["operation"]).startswith("bare"):
+                row["server_peak_rss_mb"] = round(peak, 0)
     finally:
         process.terminate()
         process.wait(timeout=30)
+    rows.append({"operation": "cold start: launch to /health 200 (prepared model cache)", "image": "—",
+                 "attributes": "—", "p50_ms": round(1000 * cold_start_s(threads, workers, server_data), 0)})
     return rows
 
 
