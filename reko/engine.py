@@ -74,19 +74,27 @@ class Engine:
         assert self._ppe is not None
         return self._ppe
 
-    def load_models(self) -> None:
-        """Load every model of every implemented operation, so no request pays for a first load."""
+    def load_face_models(self) -> None:
+        """Load and warm the face models (DetectFaces, CompareFaces, collections): what the server's /health waits
+        for, so a start is ready in seconds; `load_models` then loads the rest while requests are served."""
         with self._models_lock:
             if self._faces is None:
                 faces = FacePipeline(self.runtime)
                 faces.warm_up()
                 self._faces = faces
+
+    def load_models(self) -> None:
+        """Load every model of every implemented operation, so no request pays for a first load (a request that
+        needs a pipeline still loading waits for it)."""
+        self.load_face_models()
+        with self._models_lock:
             if self._labels is None:
                 self._labels = LabelPipeline(self.runtime)
             if self._custom_labels is None:  # the backbones of trained heads (their heads load on Start)
                 self._custom_labels = CustomLabelPipeline(self.runtime)
             if self._ppe is None:
                 # the person and face detectors are the label and face pipelines' own: one session each
+                assert self._faces is not None  # loaded above; never unloaded
                 self._ppe = PpePipeline(self.runtime, self._labels, self._faces)
 
     def implements(self, operation: str) -> bool:

@@ -78,13 +78,16 @@ class RekoService:
         )
         self.in_flight = admission.InFlight(settings.in_flight_limit)
         self.ready = threading.Event()
+        self.models_loaded = threading.Event()
         self.startup_error: str | None = None
         self.operation_names = set(service_model().operation_names)
 
     def warm_up(self) -> None:
         try:
+            self.engine.load_face_models()
+            self.ready.set()  # the other pipelines load next; a request needing one of them waits for it
             self.engine.load_models()
-            self.ready.set()
+            self.models_loaded.set()
             self.engine.start_jobs()  # queued Custom Labels training, this server's share of it
         except Exception as error:  # a broken install must show on /health, not kill the process
             log.exception("model warm-up failed")
@@ -163,10 +166,11 @@ class RekoService:
         return await asyncio.wrap_future(self.engine.submit(operation, params, caller))
 
     async def health(self, request: Request) -> Response:
-        if self.ready.is_set():
-            response = JSONResponse({"status": "ready"})
-        elif self.startup_error:
+        if self.startup_error:
             response = JSONResponse({"status": "failed", "error": self.startup_error}, status_code=503)
+        elif self.ready.is_set():
+            models = "loaded" if self.models_loaded.is_set() else "loading"
+            response = JSONResponse({"status": "ready", "models": models})
         else:
             response = JSONResponse({"status": "starting"}, status_code=503)
         response.headers["x-amzn-RequestId"] = str(uuid.uuid4())

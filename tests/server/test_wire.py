@@ -20,7 +20,8 @@ def post(server: RunningServer, body: bytes, target: str, **kwargs: object) -> h
 def test_health_reports_ready(server: RunningServer) -> None:
     answer = httpx.get(server.url + "/health")
     assert answer.status_code == 200
-    assert answer.json() == {"status": "ready"}
+    assert answer.json()["status"] == "ready"
+    assert answer.json()["models"] in ("loading", "loaded")  # face models are in; the rest may still load
 
 
 def test_unknown_target_is_unknown_operation(server: RunningServer) -> None:
