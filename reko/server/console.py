@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 import re
 import time
@@ -28,8 +29,10 @@ from reko.errors import (
     InternalServerError,
     InvalidImageFormatException,
     InvalidParameterException,
+    InvalidS3ObjectException,
     MissingAuthenticationTokenException,
     RekognitionError,
+    ResourceNotFoundException,
     TooManyRequestsException,
     UnknownOperationException,
     UnrecognizedClientException,
@@ -79,6 +82,8 @@ PAGE_OPERATIONS = (
     "DeleteFaces", "SearchFacesByImage", "DescribeProjects", "DescribeProjectVersions",
 )
 MAX_LISTED_OBJECTS = 200  # a page of the bucket picker: enough to scroll, small enough to answer at once
+# What the console shows of an evaluation summary file (Rekognition's format, written by reko/jobs/training.py).
+EVALUATION_MEMBERS = ("AggregatedEvaluationResults", "LabelEvaluationResults")
 MAX_SIGN_IN_BYTES = 16 * 1024  # a key id, a secret, a region and perhaps a session token
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 
@@ -139,6 +144,7 @@ class Console:
             Route("/console/api/buckets", self.buckets, methods=["GET"]),
             Route("/console/api/buckets/{bucket}/images", self.bucket_images, methods=["GET"]),
             Route("/console/api/buckets/{bucket}/image", self.bucket_image, methods=["GET"]),
+            Route("/console/api/evaluation", self.evaluation, methods=["GET"]),
             Route("/console/api/{operation}", self.call, methods=["POST"]),
             Route("/console/{name}", self.static, methods=["GET"]),
         ]
@@ -269,6 +275,36 @@ class Console:
             )
 
         return await self._read_only(request, page)
+
+    async def evaluation(self, request: Request) -> Response:
+        """A trained version's evaluation per label (`?ProjectArn=…&VersionName=…`): the summary file training wrote
+        to its output bucket, read only for a version DescribeProjectVersions shows the signed-in account."""
+        project_arn = request.query_params.get("ProjectArn", "")
+        version_name = request.query_params.get("VersionName", "")
+        caller = self._caller(request)
+
+        def summary() -> dict[str, Any]:
+            if caller is None:
+                raise MissingAuthenticationTokenException("Sign in to the console first.")
+            params = {"ProjectArn": project_arn, "VersionNames": [version_name]}
+            described = self.service.engine.dispatch("DescribeProjectVersions", params, caller)
+            versions = described["ProjectVersionDescriptions"]
+            where = versions[0].get("EvaluationResult", {}).get("Summary", {}).get("S3Object") if versions else None
+            if where is None:
+                raise ResourceNotFoundException(f"Version '{version_name}' has no evaluation (yet).")
+            try:
+                found = json.loads(self.service.engine.bucket_object(where["Bucket"], where["Name"]))
+            except ValueError:
+                raise InvalidS3ObjectException("The version's evaluation summary is not JSON.") from None
+            return {name: found[name] for name in EVALUATION_MEMBERS if name in found}
+
+        return await self._read_only(request, summary)
+
+    def _caller(self, request: Request) -> Caller | None:
+        session = self._session(request)
+        if session is None:
+            return None
+        return Caller(request_id=str(uuid.uuid4()), account_id=session.account_id, region=session.region)
 
     async def bucket_image(self, request: Request) -> Response:
         """An image of a bucket (`?Name=<key>`), for the page to draw on: the operation itself reads it through

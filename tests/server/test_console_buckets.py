@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from reko.server.console import MAX_LISTED_OBJECTS
-from tests.conftest import TEST_IMAGES, RunningServer
+from tests.conftest import TEST_IMAGES, RunningServer, make_client
 from tests.server.test_console import console, sign_in
 
 BUCKET = "console-listing"
@@ -86,3 +86,17 @@ def test_an_operation_reads_the_chosen_object_where_it_lies(bucket: Path, client
     answer = client.post("/console/api/DetectFaces", headers={"x-reko-csrf": token},
                          json={"Image": {"S3Object": {"Bucket": BUCKET, "Name": "people/astronaut.png"}}})
     assert answer.status_code == 200 and len(answer.json()["FaceDetails"]) == 1
+
+
+def test_an_evaluation_is_read_only_for_a_version_of_the_callers_account(
+    server: RunningServer, client: httpx.Client
+) -> None:
+    project = make_client(server.url).create_project(ProjectName="console-evaluation")["ProjectArn"]
+    for params, code in [
+        ({"ProjectArn": project, "VersionName": "v1"}, "ResourceNotFoundException"),  # no such version
+        ({"ProjectArn": project.replace(":000000000000:", ":111111111111:"), "VersionName": "v1"},
+         "ResourceNotFoundException"),  # another account's ARN
+    ]:
+        answer = client.get("/console/api/evaluation", params=params)
+        assert answer.status_code == 400 and answer.json()["__type"] == code, answer.text
+    assert console(server).get("/console/api/evaluation", params={"ProjectArn": project}).status_code == 403
