@@ -99,7 +99,7 @@ class Engine:
         return self.store.objects.buckets()
 
     def bucket_images(self, bucket: str, start_after: str | None, limit: int) -> ObjectPage:
-        """A page of a bucket's JPEG and PNG objects, in key order after `start_after`."""
+        """A page of a bucket's JPEG and PNG objects after the key `start_after` (the store says in which order)."""
         return self.store.objects.images(bucket, start_after, limit)
 
     def bucket_object(self, bucket: str, name: str) -> bytes:

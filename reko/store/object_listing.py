@@ -1,8 +1,10 @@
 """What images the buckets hold, so the web console can offer them as `S3Object` inputs.
 
-Only JPEG and PNG files by name (what Rekognition reads), a page at a time in key order, hidden files (names
-starting with '.', such as a write's temporary file) left out. Folder buckets are shared by every account of the
-server, as `S3Object` reads are; an endpoint's buckets are those its own credentials can list.
+Only JPEG and PNG files by name (what Rekognition reads), a page at a time, hidden files (names starting with '.',
+such as a write's temporary file) left out. An endpoint lists in S3's key order; a folder bucket segment by segment
+(`a/z.png` before `a.jpg`), the order a walk of sorted folders gives without reading a whole bucket first.
+Folder buckets are shared by every account of the server, as `S3Object` reads are; an endpoint's buckets are those
+its own credentials can list.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def _walk(folder: Path, prefix: tuple[str, ...], after: tuple[str, ...], budget:
 
 
 def folder_images(bucket_dir: Path, start_after: str | None, limit: int) -> ObjectPage:
-    """A page of the images in a folder bucket, in key order, after the key `start_after`."""
+    """A page of the images in a folder bucket, segment by segment, after the key `start_after`."""
     if not bucket_dir.is_dir():
         raise InvalidS3ObjectException(f"The bucket '{bucket_dir.name}' does not exist.")
     after = tuple(start_after.split("/")) if start_after else ()

@@ -52,7 +52,7 @@ class ObjectReader(Protocol):
         ...
 
     def images(self, bucket: str, start_after: str | None, limit: int) -> ObjectPage:
-        """A page of a bucket's JPEG and PNG objects in key order; InvalidS3ObjectException for a bad bucket."""
+        """A page of a bucket's JPEG and PNG objects after `start_after`; InvalidS3ObjectException for a bad bucket."""
         ...
 
 

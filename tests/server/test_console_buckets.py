@@ -1,4 +1,4 @@
-"""The console's bucket picker over plain HTTP: only images listed, in key order, a page at a time; an image shown
+"""The console's bucket picker over plain HTTP: only images listed, folder by folder, a page at a time; an image shown
 by its signature; nothing signed out; and an operation on the chosen object sent as `S3Object`."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def client(server: RunningServer) -> httpx.Client:
     return signed
 
 
-def test_buckets_and_their_images_are_listed_in_key_order(bucket: Path, client: httpx.Client) -> None:
+def test_buckets_and_their_images_are_listed_in_order(bucket: Path, client: httpx.Client) -> None:
     assert BUCKET in client.get("/console/api/buckets").json()["Buckets"]
     listing = client.get(f"/console/api/buckets/{BUCKET}/images").json()
     assert [item["Name"] for item in listing["Objects"]] == ["coffee.png", "fake.jpg", "people/astronaut.png"]
