@@ -329,10 +329,16 @@ class Console:
         try:
             if self._session(request) is None:
                 raise MissingAuthenticationTokenException("Sign in to the console first.")
-            body = await asyncio.to_thread(answer)
+            response: Response = JSONResponse(
+                await asyncio.to_thread(answer), headers={"cache-control": "no-store", "x-amzn-RequestId": request_id}
+            )
         except RekognitionError as error:
-            return _error(error, request_id)
-        return JSONResponse(body, headers={"cache-control": "no-store", "x-amzn-RequestId": request_id})
+            response = _error(error, request_id)
+        except Exception:
+            log.exception("console request %s (%s) failed", request_id, request.url.path)
+            response = _error(InternalServerError("Internal server error."), request_id)
+        access_log.info("%s console GET %s %d", request_id, request.url.path, response.status_code)
+        return response
 
     async def call(self, request: Request) -> Response:
         """One operation, exactly as `POST /` runs it, for the signed-in key's account and region."""
