@@ -15,6 +15,7 @@ from reko.pipelines.faces import FacePipeline
 from reko.pipelines.labels import LabelPipeline
 from reko.pipelines.ppe import PpePipeline
 from reko.store import Store
+from reko.store.object_listing import ObjectPage
 from reko.validation import service_model, validate_request
 from reko.vision.catalog import Catalog
 from reko.vision.runtime import Runtime
@@ -100,6 +101,18 @@ class Engine:
     def implements(self, operation: str) -> bool:
         """Whether Reko has a handler for `operation` (others answer NotImplementedException)."""
         return operation in HANDLERS
+
+    def buckets(self) -> list[str]:
+        """The buckets `S3Object` images can come from (the console's picker)."""
+        return self.store.objects.buckets()
+
+    def bucket_images(self, bucket: str, start_after: str | None, limit: int) -> ObjectPage:
+        """A page of a bucket's JPEG and PNG objects after the key `start_after` (the store says in which order)."""
+        return self.store.objects.images(bucket, start_after, limit)
+
+    def bucket_object(self, bucket: str, name: str) -> bytes:
+        """An object's bytes, for the console to show the image an `S3Object` it sends names."""
+        return self.store.objects.read(bucket, name, None)
 
     def dispatch(self, operation: str, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
         """Validate the parameters of a Rekognition operation and run it; Rekognition errors propagate."""

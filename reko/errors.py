@@ -139,3 +139,10 @@ class ResourceNotReadyException(RekognitionError):
 
 class LimitExceededException(RekognitionError):
     """More work than Reko takes on at once (queued training jobs)."""
+
+
+class TooManyRequestsException(RekognitionError):
+    """The console's sign-in after too many wrong secrets from one address or for one key (429, with Retry-After);
+    the API never answers it."""
+
+    http_status = 429

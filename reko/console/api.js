@@ -57,6 +57,16 @@ function serverMs(response) {
   return match ? Number(match[1]) : null;
 }
 
+// A GET of the console's own (bucket listings); a session that ended elsewhere signs the page out.
+export async function getJson(path) {
+  try {
+    return await decoded(await fetch(path, { credentials: "same-origin" }));
+  } catch (error) {
+    if (error.type === "MissingAuthenticationTokenException") window.dispatchEvent(new CustomEvent("reko:signed-out"));
+    throw error;
+  }
+}
+
 // One operation: {answer, serverMs, roundTripMs}; a Rekognition error is thrown as ApiError.
 export async function call(operation, params) {
   const started = performance.now();

@@ -4,6 +4,7 @@ import * as api from "./api.js";
 import * as draw from "./draw.js";
 import { showCollections } from "./collections.js";
 import { showProjects, runningModels } from "./custom.js";
+import { showBuckets, clearChoice } from "./buckets.js";
 
 const $ = (id) => document.getElementById(id);
 let implemented = {};
@@ -29,6 +30,7 @@ async function afterSignIn(state) {
     option.disabled = !built;
     option.textContent = built ? option.value : `${option.value} (not built yet)`;
   }
+  await showBuckets(chooseSource);
   document.body.dataset.ready = "true";
 }
 
@@ -76,17 +78,24 @@ async function fillModels() {
   }
 }
 
+// The image to analyse: {image: the request's Image (Bytes or S3Object), url: what the page shows}.
+function chooseSource(source) {
+  sourceImage = source;
+  $("drop").querySelector("span").textContent = source.label;
+}
+
 function pick(file, which) {
   if (!file) return;
   reading = api.readImage(file).then((image) => {
     if (which === "target") { targetImage = image; return; }
-    sourceImage = image;
-    $("drop").querySelector("span").textContent = `${file.name} (${Math.round(file.size / 1024)} KB)`;
+    clearChoice();
+    chooseSource({ image: { Bytes: image.bytes }, url: image.url,
+      label: `${file.name} (${Math.round(file.size / 1024)} KB)` });
   });
 }
 
 function requestFor(operation) {
-  const image = { Bytes: sourceImage.bytes };
+  const image = sourceImage.image;
   if (operation === "DetectFaces") {
     return { Image: image, Attributes: [document.querySelector("input[name=attributes]:checked").value] };
   }

@@ -16,6 +16,13 @@ from pathlib import Path
 from typing import Protocol
 
 from reko.errors import ImageTooLargeException, InvalidS3ObjectException
+from reko.store.object_listing import (
+    ObjectPage,
+    endpoint_buckets,
+    endpoint_images,
+    folder_buckets,
+    folder_images,
+)
 
 MAX_S3_OBJECT_BYTES = 15 * 1024 * 1024  # Rekognition's documented limit for images in S3
 MAX_KEY_BYTES = 1024  # S3's limit on a key, and the model's limit on S3Object.Name (in characters)
@@ -38,6 +45,14 @@ class ObjectReader(Protocol):
 
     def write(self, bucket: str, name: str, data: bytes) -> None:
         """Store an object (Custom Labels' evaluation files); InvalidS3ObjectException when it cannot."""
+        ...
+
+    def buckets(self) -> list[str]:
+        """The buckets there are to read from (for the console's picker)."""
+        ...
+
+    def images(self, bucket: str, start_after: str | None, limit: int) -> ObjectPage:
+        """A page of a bucket's JPEG and PNG objects after `start_after`; InvalidS3ObjectException for a bad bucket."""
         ...
 
 
@@ -145,6 +160,16 @@ class FolderBuckets:
         except OSError as error:
             raise InvalidS3ObjectException(f"Cannot write bucket '{bucket}', key '{_shown(name)}': {error}") from None
 
+    def buckets(self) -> list[str]:
+        return folder_buckets(self.root, FOLDER_BUCKET_PATTERN)
+
+    def images(self, bucket: str, start_after: str | None, limit: int) -> ObjectPage:
+        if not FOLDER_BUCKET_PATTERN.fullmatch(bucket):
+            raise _invalid_name("bucket", bucket, "a bucket has 3-255 letters, digits, '.', '-' or '_'")
+        if start_after is not None:
+            key_segments(start_after)
+        return folder_images(self.root / bucket, start_after, limit)
+
     @staticmethod
     def _read_file(path: Path) -> bytes:
         """Bytes of a regular file; O_NONBLOCK so a FIFO cannot hang the request, O_NOFOLLOW so a link put
@@ -195,3 +220,20 @@ class EndpointBuckets:
             self.client.put_object(Bucket=bucket, Key=name, Body=data)
         except (ClientError, BotoCoreError, OSError, ValueError) as error:
             raise InvalidS3ObjectException(f"Unable to put object to S3: {_shown(str(error), 300)}") from error
+
+    def buckets(self) -> list[str]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return endpoint_buckets(self.client)
+        except (ClientError, BotoCoreError, OSError, ValueError) as error:
+            raise InvalidS3ObjectException(f"Unable to list buckets: {_shown(str(error), 300)}") from error
+
+    def images(self, bucket: str, start_after: str | None, limit: int) -> ObjectPage:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return endpoint_images(self.client, bucket, start_after, limit)
+        except (ClientError, BotoCoreError, OSError, ValueError) as error:
+            message = f"Unable to list bucket '{_shown(bucket)}': {_shown(str(error), 300)}"
+            raise InvalidS3ObjectException(message) from error

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from reko.config import DEV_ACCESS_KEY_ID, DEV_SECRET_ACCESS_KEY
 from reko.server.console import STATIC_TYPES
+from reko.server.sign_in_limits import ADDRESS_POLICY, KEY_POLICY
 from reko.validation import service_model
-from tests.conftest import REPO_ROOT, RunningServer, make_client
+from tests.conftest import REPO_ROOT, RunningServer, make_client, share_model_cache, start_server, stop_server
 from tests.shapes import shape_errors
 
 
@@ -165,3 +167,31 @@ def test_sign_out_kills_the_cookie_even_when_replayed(signed_in: tuple[httpx.Cli
     replayed = client.post("/console/api/ListCollections", json={}, headers={"x-reko-csrf": token})
     assert replayed.status_code == 403 and replayed.json()["__type"] == "MissingAuthenticationTokenException"
     assert json.loads(client.get("/console/api/session").content) == {"signedIn": False}
+
+
+@pytest.fixture
+def own_server(server: RunningServer, tmp_path) -> Iterator[RunningServer]:
+    """A server of this test alone: a lockout of 127.0.0.1 must not reach the other tests' server."""
+    share_model_cache(server, tmp_path)
+    running = start_server(tmp_path)
+    yield running
+    stop_server(running)
+
+
+def test_wrong_secrets_lock_out_the_key_and_then_the_address_with_429(own_server: RunningServer) -> None:
+    client = console(own_server)
+    for _ in range(KEY_POLICY.burst):
+        assert sign_in(client, "guess").status_code == 403
+    locked = sign_in(client)  # now even the right secret is refused, or guessing would go on
+    assert locked.status_code == 429 and "set-cookie" not in locked.headers
+    assert locked.json() == {
+        "__type": "TooManyRequestsException",
+        "Message": f"Too many wrong sign-ins from this address or for this access key: try again in "
+                   f"{KEY_POLICY.lockout_s:.0f} s.",
+    }
+    assert int(locked.headers["retry-after"]) == KEY_POLICY.lockout_s
+    for number in range(ADDRESS_POLICY.burst - KEY_POLICY.burst):  # unknown key ids count against the address
+        assert sign_in(client, "guess", f"AKIANOSUCHKEY{number:07d}").status_code == 403
+    other_key = sign_in(client, "guess", "AKIANOSUCHKEYATALL00")
+    assert other_key.status_code == 429 and 0 < int(other_key.headers["retry-after"]) <= ADDRESS_POLICY.lockout_s
+    assert make_client(own_server.url).list_collections()["CollectionIds"] == []  # the API itself is not locked
