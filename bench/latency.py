@@ -3,8 +3,8 @@ peak memory, each DetectFaces call's ratio to the bare detector, and the cold st
 
 Starts `reko serve` as a user would (a child process, its own data folder), calls it with boto3, and reads the
 server's peak resident memory (VmHWM) from /proc when the run ends. The bare detector (`bench.bare_yunet`) is
-timed in the same run on the same encoded images, in this process: the faster of OpenCV's own YuNet runner and
-one YuNet pass through ONNX Runtime, so a ratio is taken against the least work a YuNet service can do.
+timed in the same run on the same encoded images, in this process: OpenCV's own YuNet runner (the issue's
+reference) and one YuNet pass through ONNX Runtime (stricter: Reko's folded weights), with a ratio to each.
 The cold start is launch to `/health` 200 of a second server on the data folder the first one prepared.
 
 Run: `python -m bench.latency [--requests 40] [--threads 2] [--operation detect|compare|both]`.
@@ -177,6 +177,12 @@ def percentile(values: list[float], q: float) -> float:
 OPERATIONS = ("detect", "compare")
 
 
+RATIO_COLUMNS = {
+    "bare YuNet (OpenCV FaceDetectorYN)": "ratio_to_opencv_yunet",
+    "bare YuNet (ONNX Runtime, one pass)": "ratio_to_one_onnx_pass",
+}
+
+
 def bare_detector_rows(data_dir: Path, requests: int) -> list[dict[str, object]]:
     """p50/p95 of each bare YuNet runner on each test image, in this process (decode included)."""
     from bench.bare_yunet import RUNNERS
@@ -195,15 +201,19 @@ def bare_detector_rows(data_dir: Path, requests: int) -> list[dict[str, object]]
 
 
 def add_ratios(rows: list[dict[str, object]]) -> None:
-    """Each DetectFaces row's p50 over the fastest bare detector's p50 on the same image, and ALL of the crowd
-    over ALL of the one-face photo (the issue's three ratios)."""
-    bare = {}
+    """Each DetectFaces row's p50 over each bare runner's p50 on the same image (`ratio_to_<runner>`), and ALL of
+    the crowd over ALL of the one-face photo: the issue's three ratios are against OpenCV's runner; the one-pass
+    ONNX Runtime column is the stricter reference (the same weights, folded, as Reko runs them)."""
+    bare: dict[tuple[str, object], float] = {}
     for row in rows:
         if str(row["operation"]).startswith("bare"):
-            bare[row["image"]] = min(float(str(row["p50_ms"])), bare.get(row["image"], float("inf")))
+            bare[(RATIO_COLUMNS[str(row["operation"])], row["image"])] = float(str(row["p50_ms"]))
     for row in rows:
-        if row["operation"] == "DetectFaces" and row["image"] in bare:
-            row["ratio_to_bare"] = round(float(str(row["p50_ms"])) / bare[row["image"]], 2)
+        if row["operation"] != "DetectFaces":
+            continue
+        for column in RATIO_COLUMNS.values():
+            if (column, row["image"]) in bare:
+                row[column] = round(float(str(row["p50_ms"])) / bare[(column, row["image"])], 2)
     all_rows = {row["image"]: row for row in rows if row["operation"] == "DetectFaces" and row["attributes"] == "ALL"}
     one, crowd = all_rows.get("1 face (astronaut 512x512)"), all_rows.get("many faces (WIDER cheering 416x416)")
     if one and crowd:

@@ -16,8 +16,9 @@ from reko.vision import catalog
 from tests.conftest import jpeg_bytes, test_image
 
 CALLER = Caller(request_id="test", account_id="000000000000", region="us-east-1")
-# Catalogued models that no implemented operation runs yet.
-NOT_YET_USED: set[str] = set()
+# Catalogued models no answer loads: bundled files that requests run only through their prepared copies
+# (age-estimator-with-features, face-mesh-batched, face-mesh-iris-batched).
+NOT_YET_USED: set[str] = {"age-estimator", "face-mesh", "face-mesh-iris"}
 
 
 @pytest.fixture(scope="module")
