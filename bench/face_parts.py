@@ -3,8 +3,9 @@
 Steps are timed one after another on the latency suite's images (`bench.latency.test_images`), so the split
 shows what each part costs; the request overlaps some of them (age/gender, expressions and wear run on the
 pool beside the mesh), so the `whole request` rows, timed through `Engine.dispatch` (validation, base64, decode,
-models, answer), can be less than the sum. `HTTP` rows add what `python -m bench.latency` measures over the
-wire, so wire + SigV4 + JSON is the difference between them and the dispatch rows.
+models, answer), can be less than the sum. The wire rows time the server's own non-model steps alone; the HTTP
+rows are what `python -m bench.latency` measures (boto3 signing and sending, uvicorn, SigV4, JSON, the request
+pool), so HTTP minus dispatch is all the wire costs.
 
 Run: `python -m bench.face_parts [--repeats 30]` (the crowd needs ../shared/data).
 """
@@ -13,7 +14,10 @@ from __future__ import annotations
 
 import argparse
 import base64
+import hashlib
+import json
 import os
+import statistics
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +26,7 @@ from bench import report
 from bench.bare_yunet import BareYuNet
 from bench.compare_parts import median_ms
 from bench.datasets import DATA_DIR
-from bench.latency import test_images
+from bench.latency import client, latencies_ms, start_server, test_images
 from bench.models import face_pipeline
 from reko import config
 from reko.images import decode_image
@@ -31,6 +35,8 @@ from reko.operations.faces.details import FACE_DETAIL_ORDER
 from reko.operations.faces.detect import face_detail
 from reko.operations.faces.landmarks import LANDMARK_TYPES
 from reko.pipelines.faces import Needs, largest_faces
+from reko.server.protocol import decode_body, encode_body
+from reko.validation import service_model, validate_request
 from reko.vision.faces.head_pose import face_geometry
 from reko.vision.faces.quality import assess_quality
 
@@ -87,11 +93,55 @@ def dispatch_times(image: bytes, repeats: int) -> dict[str, float]:
         engine.close()
 
 
+def wire_times(image: bytes, repeats: int) -> dict[str, float]:
+    """Median ms of the request's non-model steps on the server side, each alone: JSON body parse, the body's
+    SHA-256 (SigV4's payload hash), validation with the base64 decode, and the answer's JSON encoding."""
+    body = json.dumps({"Image": {"Bytes": base64.b64encode(image).decode()}, "Attributes": ["ALL"]}).encode()
+    model = service_model().operation_model("DetectFaces")
+    params = decode_body(body)
+    from reko.engine import Engine
+
+    engine = Engine(config.from_environment())
+    caller = Caller(request_id="bench", account_id=config.DEV_ACCOUNT_ID, region="us-east-1")
+    try:
+        answer = engine.dispatch("DetectFaces", params, caller)
+    finally:
+        engine.close()
+    return {
+        "JSON body parse": median_ms(lambda: decode_body(body), repeats),
+        "SigV4 payload hash": median_ms(lambda: hashlib.sha256(body).hexdigest(), repeats),
+        "validation + base64 decode": median_ms(lambda: validate_request(model, params), repeats),
+        "answer JSON encode (ALL)": median_ms(lambda: encode_body(answer), repeats),
+    }
+
+
+def http_times(images: dict[str, bytes], repeats: int) -> dict[str, dict[str, float]]:
+    """Median ms of DetectFaces through `reko serve` and boto3 (as `bench.latency`), per image and attributes."""
+    process, url = start_server(threads=2, workers=2)
+    rekognition = client(url)
+    try:
+        return {
+            name: {
+                f"through HTTP {attributes} (boto3 + wire)": round(statistics.median(latencies_ms(
+                    lambda image=image, attributes=attributes: rekognition.detect_faces(
+                        Image={"Bytes": image}, Attributes=[attributes]), repeats)), 1)
+                for attributes in ("DEFAULT", "ALL")
+            }
+            for name, image in images.items()
+        }
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 def run(data_dir: Path = DATA_DIR, repeats: int = 30) -> list[dict[str, object]]:
     """One row per step, one column per image (median ms; `faces` is a count)."""
+    images = test_images(data_dir)
+    over_http = http_times(images, repeats)
     columns: dict[str, dict[str, object]] = {}
-    for name, image in test_images(data_dir).items():
-        columns[name] = {**part_times(image, repeats), **dispatch_times(image, repeats)}
+    for name, image in images.items():
+        columns[name] = {**part_times(image, repeats), **wire_times(image, repeats), **dispatch_times(image, repeats),
+                         **over_http[name]}
     steps = list(next(iter(columns.values())))
     return [{"step": step, **{name: column[step] for name, column in columns.items()}} for step in steps]
 
