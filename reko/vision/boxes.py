@@ -10,6 +10,8 @@ import numpy as np
 
 # Keeps IoU finite for two zero-area boxes (a union of 0 px²); they overlap by 0.
 MIN_UNION_PX2 = 1e-9
+# Keeps a fused box finite when every box fused into it scored 0.
+MIN_SCORE_SUM = 1e-9
 
 
 def box_areas(boxes: np.ndarray) -> np.ndarray:
@@ -61,3 +63,44 @@ def non_maximum_suppression(boxes: np.ndarray, scores: np.ndarray, iou_threshold
         keep.append(int(best))
         order = rest[iou_matrix(boxes[best : best + 1], boxes[rest])[0] <= iou_threshold]
     return np.array(keep, np.int64)
+
+
+def weighted_box_fusion(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Fuse boxes that several passes found for one object into one box, instead of keeping only the best.
+
+    Best score first, each box joins the first fused box it overlaps by more than `iou_threshold` (else it starts
+    a new one); a fused box is the score-weighted mean of its members and its score their noisy-or,
+    1 - prod(1 - score): an object two passes agree on ranks above one that only one pass saw. Unlike NMS,
+    weaker boxes move the box instead of being thrown away.
+
+    Args:
+        boxes: (n, 4) xyxy boxes of one class.
+        scores: (n,) confidences in [0, 1].
+        iou_threshold: overlap with a fused box above which a box joins it.
+
+    Returns:
+        (k, 4) float32 fused boxes and (k,) float32 scores, in the order the clusters were started (best first
+        by their first member; fused scores may reorder them).
+
+    Example:
+        >>> fused, fused_scores = weighted_box_fusion(
+        ...     np.array([[0.0, 0, 10, 10], [1.0, 0, 11, 10]]), np.array([0.5, 0.5]), 0.5)
+        >>> fused.tolist(), fused_scores.tolist()
+        ([[0.5, 0.0, 10.5, 10.0]], [0.75])
+    """
+    order = np.argsort(-np.asarray(scores), kind="stable")
+    fused: list[np.ndarray] = []
+    members: list[list[int]] = []
+    for index in order:
+        if fused:
+            overlaps = iou_matrix(boxes[index : index + 1], np.array(fused))[0]
+            best = int(np.argmax(overlaps))
+            if overlaps[best] > iou_threshold:
+                members[best].append(int(index))
+                weights = scores[members[best]][:, None]
+                fused[best] = (boxes[members[best]] * weights).sum(axis=0) / max(float(weights.sum()), MIN_SCORE_SUM)
+                continue
+        fused.append(np.asarray(boxes[index], np.float64))
+        members.append([int(index)])
+    fused_scores = [1 - np.prod(1 - np.asarray(scores[group], np.float64)) for group in members]
+    return np.array(fused, np.float32).reshape(-1, 4), np.array(fused_scores, np.float32)

@@ -241,7 +241,7 @@ MODELS: tuple[ModelSpec, ...] = (
         package="project:reko",
         version="1",
         source_file="label-confidence.json",
-        sha256="f47bc8d235c188eb57f98dbee7a64a5778fdb477f6bb06a80b9bf1308c21db67",
+        sha256="637ba70e137e5832f0c03cc512b737855a6e5390ba0c6b64ab77571b1756a996",
         licence="Apache-2.0 (this project); fitted by scripts/fit_label_confidence.py on half of the COCO subset",
         kind="bundled",
     ),

@@ -98,12 +98,16 @@ def test_objects_are_sorted_clipped_and_of_known_classes() -> None:
     assert len(detector().class_names) == 80
 
 
-def test_no_two_boxes_of_one_class_overlap_beyond_the_nms_threshold() -> None:
-    found = detector(tile_grid=3).find_objects(test_image("astronaut.png"))
+@pytest.mark.parametrize("tile_grid", [0, 3])
+def test_no_two_boxes_of_one_class_overlap_beyond_the_merge_threshold(tile_grid: int) -> None:
+    """One pass is suppressed at `nms_iou`; several passes are fused at `fusion_iou`."""
+    found = detector(tile_grid=tile_grid).find_objects(test_image("astronaut.png"))
+    threshold = detector().fusion_iou if tile_grid > 1 else detector().nms_iou
+    assert threshold is not None
     for name in set(found.class_names):
         same = found.take(np.flatnonzero(np.array(found.class_names) == name))
         overlaps = iou_matrix(same.boxes, same.boxes) - np.eye(len(same))
-        assert overlaps.max(initial=0) <= detector().nms_iou + 1e-6
+        assert overlaps.max(initial=0) <= threshold + 1e-6
 
 
 def test_tiles_find_people_too_small_for_the_whole_image_pass() -> None:
