@@ -241,7 +241,7 @@ MODELS: tuple[ModelSpec, ...] = (
         package="project:reko",
         version="1",
         source_file="label-confidence.json",
-        sha256="637ba70e137e5832f0c03cc512b737855a6e5390ba0c6b64ab77571b1756a996",
+        sha256="f687995107b3e1a79f01170c2397f81649acfc0e1bafad93dc721b9266fffa0c",
         licence="Apache-2.0 (this project); fitted by scripts/fit_label_confidence.py on half of the COCO subset",
         kind="bundled",
     ),
