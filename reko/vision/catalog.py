@@ -241,7 +241,7 @@ MODELS: tuple[ModelSpec, ...] = (
         package="project:reko",
         version="1",
         source_file="label-confidence.json",
-        sha256="f687995107b3e1a79f01170c2397f81649acfc0e1bafad93dc721b9266fffa0c",
+        sha256="fb269c662436f6b027b03a6469337083cf4bb6c9bc7ba4b4add54d4c6d60fd78",
         licence="Apache-2.0 (this project); fitted by scripts/fit_label_confidence.py on half of the COCO subset",
         kind="bundled",
     ),
