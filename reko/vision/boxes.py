@@ -16,7 +16,8 @@ MIN_SCORE_SUM = 1e-9
 
 def box_areas(boxes: np.ndarray) -> np.ndarray:
     """(n,) areas of xyxy boxes in px², zero for degenerate boxes."""
-    return np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
+    # np.maximum, not np.clip: the same numbers, and np.clip's wrapper cost half of box fusion's time.
+    return np.maximum(boxes[:, 2] - boxes[:, 0], 0) * np.maximum(boxes[:, 3] - boxes[:, 1], 0)
 
 
 def iou_matrix(first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -37,7 +38,8 @@ def iou_matrix(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     second = np.asarray(second).reshape(-1, 4)
     top_left = np.maximum(first[:, None, :2], second[None, :, :2])
     bottom_right = np.minimum(first[:, None, 2:], second[None, :, 2:])
-    overlap = np.prod(np.clip(bottom_right - top_left, 0, None), axis=2)
+    sides = np.maximum(bottom_right - top_left, 0)
+    overlap = sides[:, :, 0] * sides[:, :, 1]
     union = box_areas(first)[:, None] + box_areas(second)[None, :] - overlap
     return overlap / np.maximum(union, MIN_UNION_PX2)
 
@@ -89,18 +91,24 @@ def weighted_box_fusion(boxes: np.ndarray, scores: np.ndarray, iou_threshold: fl
         ([[0.5, 0.0, 10.5, 10.0]], [0.75])
     """
     order = np.argsort(-np.asarray(scores), kind="stable")
-    fused: list[np.ndarray] = []
-    members: list[list[int]] = []
+    boxes = np.asarray(boxes, np.float64)
+    weights = np.asarray(scores, np.float64)
+    # Running sums per fused box (weighted boxes, weights, product of misses) make a join O(1); the first
+    # `count` rows are in use.
+    fused, weighted = np.zeros((len(order), 4)), np.zeros((len(order), 4))
+    total, missed = np.zeros(len(order)), np.ones(len(order))
+    count = 0
     for index in order:
-        if fused:
-            overlaps = iou_matrix(boxes[index : index + 1], np.array(fused))[0]
+        if count:
+            overlaps = iou_matrix(boxes[index : index + 1], fused[:count])[0]
             best = int(np.argmax(overlaps))
             if overlaps[best] > iou_threshold:
-                members[best].append(int(index))
-                weights = scores[members[best]][:, None]
-                fused[best] = (boxes[members[best]] * weights).sum(axis=0) / max(float(weights.sum()), MIN_SCORE_SUM)
+                weighted[best] += boxes[index] * weights[index]
+                total[best] += weights[index]
+                missed[best] *= 1 - weights[index]
+                fused[best] = weighted[best] / max(total[best], MIN_SCORE_SUM)
                 continue
-        fused.append(np.asarray(boxes[index], np.float64))
-        members.append([int(index)])
-    fused_scores = [1 - np.prod(1 - np.asarray(scores[group], np.float64)) for group in members]
-    return np.array(fused, np.float32).reshape(-1, 4), np.array(fused_scores, np.float32)
+        fused[count], weighted[count] = boxes[index], boxes[index] * weights[index]
+        total[count], missed[count] = weights[index], 1 - weights[index]
+        count += 1
+    return fused[:count].astype(np.float32), (1 - missed[:count]).astype(np.float32)
