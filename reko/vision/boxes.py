@@ -70,8 +70,8 @@ def non_maximum_suppression(boxes: np.ndarray, scores: np.ndarray, iou_threshold
 def weighted_box_fusion(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> tuple[np.ndarray, np.ndarray]:
     """Fuse boxes that several passes found for one object into one box, instead of keeping only the best.
 
-    Best score first, each box joins the first fused box it overlaps by more than `iou_threshold` (else it starts
-    a new one); a fused box is the score-weighted mean of its members and its score their noisy-or,
+    Best score first, each box joins the fused box it overlaps most when that overlap exceeds `iou_threshold`
+    (else it starts a new one); a fused box is the score-weighted mean of its members and its score their noisy-or,
     1 - prod(1 - score): an object two passes agree on ranks above one that only one pass saw. Unlike NMS,
     weaker boxes move the box instead of being thrown away.
 

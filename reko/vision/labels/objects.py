@@ -225,7 +225,6 @@ class ObjectDetector:
         names = tuple(str(self._column_names[int(column)]) for column in found.columns[indices])
         return DetectedObjects(boxes=boxes[indices], scores=found.scores[indices], class_names=names)
 
-
     def _fused(self, found: _Candidates, height: int, width: int, iou_threshold: float) -> DetectedObjects:
         """Boxes clipped to the image, fused per class over every pass (then NMS), best first, at most `max_objects`."""
         clipped = np.clip(found.boxes, 0, np.array([width, height, width, height], np.float32))
