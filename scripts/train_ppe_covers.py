@@ -155,7 +155,7 @@ def main(argv: Sequence[str]) -> None:
     runtime = bench_runtime()
     labels = LabelPipeline(runtime)
     faces = face_pipeline()
-    finder = PeopleFinder(runtime, labels.detector, faces.detector, labels.confidence.detector)
+    finder = PeopleFinder(runtime, labels.detector, faces.detector, labels.confidence)
     pose = BodyPose(runtime)
     hard_hats = find_all(finder, pose, halves(hard_hat_images(data_dir))[0])
     masks = find_all(finder, pose, halves(mask_images(data_dir))[0])

@@ -74,7 +74,7 @@ class LabelPipeline:
         found_faces = faces.result()
         return LabelEvidence(
             objects=objects,
-            object_confidence=self.confidence.detector.probability(objects.scores),
+            object_confidence=self.confidence.objects(objects.scores, fused=tiled),
             probabilities=probabilities.result(),
             faces=found_faces,
             face_confidence=self.confidence.face.probability(found_faces.scores),

@@ -16,8 +16,8 @@ from reko.pipelines.faces import FacePipeline
 from reko.pipelines.labels import LabelPipeline, needs_tiles
 from reko.vision.faces.detector import FaceDetector
 from reko.vision.faces.wear import face_vector_names
-from reko.vision.labels.confidence import LogisticCurve
-from reko.vision.labels.objects import ObjectDetector
+from reko.vision.labels.confidence import LabelConfidence
+from reko.vision.labels.objects import DetectedObjects, ObjectDetector
 from reko.vision.ppe.covers import CoverEstimator, CoverModels
 from reko.vision.ppe.hands import Hands, find_hands
 from reko.vision.ppe.parts import HEAD_FROM_FACE, HEAD_FROM_POSE, Placement, assign_faces, clip_boxes
@@ -73,19 +73,26 @@ class PeopleFinder:
     """Persons (COCO SSD, tiled when people look small) and faces (YuNet) of an image."""
 
     def __init__(
-        self, runtime: Runtime, detector: ObjectDetector, face_detector: FaceDetector, person_curve: LogisticCurve
+        self, runtime: Runtime, detector: ObjectDetector, face_detector: FaceDetector, confidence: LabelConfidence
     ) -> None:
         self.runtime = runtime
         self.detector = detector
         self.face_detector = face_detector
-        self.person_curve = person_curve
+        self.confidence = confidence  # DetectLabels' detector curves
 
     def find(self, rgb: np.ndarray) -> People:
         """Every person at or above the reported probability, largest first, and every face."""
         faces = self.runtime.submit(self.face_detector.find_faces, rgb)
-        found = self.detector.find_objects(rgb, tile_when=lambda whole: needs_tiles(whole, rgb.shape[0]))
+        tiled = False
+
+        def tile_when(whole: DetectedObjects) -> bool:
+            nonlocal tiled
+            tiled = needs_tiles(whole, rgb.shape[0])
+            return tiled
+
+        found = self.detector.find_objects(rgb, tile_when=tile_when)
         persons = found.take(np.flatnonzero(np.array(found.class_names, dtype=object) == "person"))
-        confidence = self.person_curve.probability(persons.scores)
+        confidence = self.confidence.objects(persons.scores, fused=tiled)
         kept = np.flatnonzero(confidence >= MIN_REPORTED_PROBABILITY)
         boxes, confidence = persons.boxes[kept], confidence[kept]
         areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
@@ -159,7 +166,7 @@ class PpePipeline:
     """The PPE models of one process; detectors and face features are those of the label and face pipelines."""
 
     def __init__(self, runtime: Runtime, labels: LabelPipeline, faces: FacePipeline) -> None:
-        self.finder = PeopleFinder(runtime, labels.detector, faces.detector, labels.confidence.detector)
+        self.finder = PeopleFinder(runtime, labels.detector, faces.detector, labels.confidence)
         self.covers = CoverEstimator(runtime, faces.wear.face_vectors, len(face_vector_names()))
         self.pose = BodyPose(runtime)
 

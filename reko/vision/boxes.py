@@ -10,11 +10,14 @@ import numpy as np
 
 # Keeps IoU finite for two zero-area boxes (a union of 0 px²); they overlap by 0.
 MIN_UNION_PX2 = 1e-9
+# Keeps a fused box finite when every box fused into it scored 0.
+MIN_SCORE_SUM = 1e-9
 
 
 def box_areas(boxes: np.ndarray) -> np.ndarray:
     """(n,) areas of xyxy boxes in px², zero for degenerate boxes."""
-    return np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
+    # np.maximum, not np.clip: the same numbers, and np.clip's wrapper cost half of box fusion's time.
+    return np.maximum(boxes[:, 2] - boxes[:, 0], 0) * np.maximum(boxes[:, 3] - boxes[:, 1], 0)
 
 
 def iou_matrix(first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -35,7 +38,8 @@ def iou_matrix(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     second = np.asarray(second).reshape(-1, 4)
     top_left = np.maximum(first[:, None, :2], second[None, :, :2])
     bottom_right = np.minimum(first[:, None, 2:], second[None, :, 2:])
-    overlap = np.prod(np.clip(bottom_right - top_left, 0, None), axis=2)
+    sides = np.maximum(bottom_right - top_left, 0)
+    overlap = sides[:, :, 0] * sides[:, :, 1]
     union = box_areas(first)[:, None] + box_areas(second)[None, :] - overlap
     return overlap / np.maximum(union, MIN_UNION_PX2)
 
@@ -61,3 +65,50 @@ def non_maximum_suppression(boxes: np.ndarray, scores: np.ndarray, iou_threshold
         keep.append(int(best))
         order = rest[iou_matrix(boxes[best : best + 1], boxes[rest])[0] <= iou_threshold]
     return np.array(keep, np.int64)
+
+
+def weighted_box_fusion(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Fuse boxes that several passes found for one object into one box, instead of keeping only the best.
+
+    Best score first, each box joins the fused box it overlaps most when that overlap exceeds `iou_threshold`
+    (else it starts a new one); a fused box is the score-weighted mean of its members and its score their noisy-or,
+    1 - prod(1 - score): an object two passes agree on ranks above one that only one pass saw. Unlike NMS,
+    weaker boxes move the box instead of being thrown away.
+
+    Args:
+        boxes: (n, 4) xyxy boxes of one class.
+        scores: (n,) confidences in [0, 1].
+        iou_threshold: overlap with a fused box above which a box joins it.
+
+    Returns:
+        (k, 4) float32 fused boxes and (k,) float32 scores, in the order the clusters were started (best first
+        by their first member; fused scores may reorder them).
+
+    Example:
+        >>> fused, fused_scores = weighted_box_fusion(
+        ...     np.array([[0.0, 0, 10, 10], [1.0, 0, 11, 10]]), np.array([0.5, 0.5]), 0.5)
+        >>> fused.tolist(), fused_scores.tolist()
+        ([[0.5, 0.0, 10.5, 10.0]], [0.75])
+    """
+    order = np.argsort(-np.asarray(scores), kind="stable")
+    boxes = np.asarray(boxes, np.float64)
+    weights = np.asarray(scores, np.float64)
+    # Running sums per fused box (weighted boxes, weights, product of misses) make a join O(1); the first
+    # `count` rows are in use.
+    fused, weighted = np.zeros((len(order), 4)), np.zeros((len(order), 4))
+    total, missed = np.zeros(len(order)), np.ones(len(order))
+    count = 0
+    for index in order:
+        if count:
+            overlaps = iou_matrix(boxes[index : index + 1], fused[:count])[0]
+            best = int(np.argmax(overlaps))
+            if overlaps[best] > iou_threshold:
+                weighted[best] += boxes[index] * weights[index]
+                total[best] += weights[index]
+                missed[best] *= 1 - weights[index]
+                fused[best] = weighted[best] / max(total[best], MIN_SCORE_SUM)
+                continue
+        fused[count], weighted[count] = boxes[index], boxes[index] * weights[index]
+        total[count], missed[count] = weights[index], 1 - weights[index]
+        count += 1
+    return fused[:count].astype(np.float32), (1 - missed[:count]).astype(np.float32)

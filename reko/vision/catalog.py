@@ -280,7 +280,7 @@ MODELS: tuple[ModelSpec, ...] = (
         package="project:reko",
         version="1",
         source_file="label-confidence.json",
-        sha256="f47bc8d235c188eb57f98dbee7a64a5778fdb477f6bb06a80b9bf1308c21db67",
+        sha256="fb269c662436f6b027b03a6469337083cf4bb6c9bc7ba4b4add54d4c6d60fd78",
         licence="Apache-2.0 (this project); fitted by scripts/fit_label_confidence.py on half of the COCO subset",
         kind="bundled",
     ),

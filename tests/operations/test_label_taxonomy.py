@@ -9,7 +9,7 @@ import pytest
 from reko.operations.labels.taxonomy import TAXONOMY_PATH, load_taxonomy
 from reko.vision.catalog import BUNDLED_DIR
 
-SMALL_WORDS = {"a", "an", "and", "as", "at", "for", "in", "of", "on", "or", "the", "to", "with"}
+SMALL_WORDS = {"a", "an", "and", "as", "at", "des", "for", "in", "of", "on", "or", "the", "to", "with"}
 # Abstract WordNet nodes the pruning must keep out (TAXONOMY.md, "Pruning").
 PRUNED = {"Entity", "Physical Entity", "Object", "Whole", "Placental", "Chordate", "Vertebrate", "Organism",
           "Living Thing", "Artifact", "Instrumentality", "Abstraction", "Matter", "Causal Agent"}
@@ -55,10 +55,49 @@ def test_every_label_has_documented_categories(data: dict) -> None:
         assert entry["categories"] and set(entry["categories"]) <= set(data["categories"]), name
 
 
+def test_parents_list_the_most_specific_first(data: dict) -> None:
+    """No parent comes after one of its own ancestors ("Bird, Animal", never "Animal, Bird")."""
+    labels = data["labels"]
+    for name, entry in labels.items():
+        for i, parent in enumerate(entry["parents"]):
+            assert not set(labels[parent]["parents"]) & set(entry["parents"][:i]), f"{name}: {entry['parents']}"
+
+
+def test_aliases_name_one_label_and_are_names_not_descriptions(data: dict) -> None:
+    owners: dict[str, list[str]] = {}
+    for name, entry in data["labels"].items():
+        for alias in entry["aliases"]:
+            owners.setdefault(alias.lower(), []).append(name)
+            assert "," not in alias and " or " not in alias and len(alias.split()) <= 4, f"{name}: {alias!r}"
+            assert alias not in data["labels"], f"{name}: alias {alias!r} is another label"
+    assert not {alias: names for alias, names in owners.items() if len(names) > 1}
+
+
+@pytest.mark.parametrize(
+    ("label", "not_parents"),
+    [
+        ("Zebra", {"Horse"}),  # the review of 2026-11-30 (docs/taxonomy-review.md) removed these
+        ("Hyena", {"Canine", "Dog"}),
+        ("Coral Reef", {"Mountain"}),
+        ("Tea Cup", {"Alcohol", "Beverage"}),
+        ("Meatloaf", {"Bread"}),
+        ("Crash Helmet", {"Hat"}),
+    ],
+)
+def test_parents_a_user_would_call_wrong_are_gone(label: str, not_parents: set[str]) -> None:
+    assert not not_parents & set(load_taxonomy().labels[label].parents)
+
+
 @pytest.mark.parametrize(
     ("label", "parents", "category"),
     [
         ("Golden Retriever", {"Dog", "Canine", "Mammal", "Animal", "Pet"}, "Animals and Pets"),
+        ("Tea Cup", {"Cup", "Tableware"}, "Kitchen and Dining"),
+        ("Soccer Ball", {"Sports Ball", "Sports Equipment"}, "Sports"),
+        ("Bakery", {"Shop", "Building"}, "Buildings and Architecture"),
+        ("Computer Mouse", {"Computer Hardware", "Electronics"}, "Technology and Computing"),
+        ("Handbag", {"Bag", "Accessories"}, "Apparel and Accessories"),
+        ("Daisy", {"Flower", "Plant"}, "Plants and Flowers"),
         ("Tabby Cat", {"Cat", "Pet", "Animal"}, "Animals and Pets"),
         ("Espresso", {"Beverage"}, "Food and Beverage"),
         ("Sports Car", {"Car", "Vehicle", "Transportation"}, "Vehicles and Automotive"),

@@ -1,11 +1,11 @@
-"""The one IoU and NMS of the project, on boxes whose answers can be worked out by hand."""
+"""The one IoU, NMS and box fusion of the project, on boxes whose answers can be worked out by hand."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from reko.vision.boxes import box_areas, iou_matrix, non_maximum_suppression
+from reko.vision.boxes import box_areas, iou_matrix, non_maximum_suppression, weighted_box_fusion
 
 
 @pytest.mark.parametrize(
@@ -59,3 +59,36 @@ def test_nms_keeps_boxes_overlapping_at_most_the_threshold() -> None:
 def test_nms_of_nothing_keeps_nothing() -> None:
     kept = non_maximum_suppression(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), 0.3)
     assert kept.shape == (0,) and kept.dtype == np.int64
+
+
+@pytest.mark.parametrize(
+    ("boxes", "scores", "expected_boxes", "expected_scores"),
+    [
+        # Two passes agree: one box halfway between them, noisy-or score 1 - 0.5 * 0.5.
+        ([[0, 0, 10, 10], [2, 0, 12, 10]], [0.5, 0.5], [[1, 0, 11, 10]], [0.75]),
+        # The better box weighs three times as much: the fused box lies a quarter of the way to the weaker one.
+        ([[0, 0, 10, 10], [2, 0, 12, 10]], [0.75, 0.25], [[0.5, 0, 10.5, 10]], [0.8125]),
+        # Overlap 1/3 is under the threshold: two objects, best first.
+        ([[0, 0, 10, 10], [5, 0, 15, 10]], [0.4, 0.9], [[5, 0, 15, 10], [0, 0, 10, 10]], [0.9, 0.4]),
+        # A lone box keeps its box and score.
+        ([[3, 4, 5, 6]], [0.3], [[3, 4, 5, 6]], [0.3]),
+    ],
+)
+def test_weighted_box_fusion(
+    boxes: list[list[float]], scores: list[float], expected_boxes: list[list[float]], expected_scores: list[float]
+) -> None:
+    fused, fused_scores = weighted_box_fusion(np.array(boxes, np.float32), np.array(scores, np.float32), 0.5)
+    np.testing.assert_allclose(fused, expected_boxes, atol=1e-5)
+    np.testing.assert_allclose(fused_scores, expected_scores, atol=1e-6)
+
+
+def test_weighted_box_fusion_joins_the_fused_box_not_the_first_member() -> None:
+    # The third box overlaps the first by 0.38 but the fused (shifted) box by 0.54, so it joins the cluster.
+    boxes = np.array([[0, 0, 10, 10], [3, 0, 13, 10], [4.5, 0, 14.5, 10]], np.float32)
+    fused, _ = weighted_box_fusion(boxes, np.array([0.5, 0.5, 0.1], np.float32), 0.5)
+    assert len(fused) == 1
+
+
+def test_weighted_box_fusion_of_nothing_is_nothing() -> None:
+    fused, scores = weighted_box_fusion(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), 0.5)
+    assert fused.shape == (0, 4) and scores.shape == (0,)

@@ -9,6 +9,7 @@ import pytest
 
 from reko.vision.boxes import iou_matrix
 from reko.vision.labels.classifier import ImageClassifier, preprocess
+from reko.vision.labels.confidence import LabelConfidence
 from reko.vision.labels.objects import DetectedObjects, ObjectDetector
 from tests.conftest import shared_runtime, test_image
 
@@ -98,12 +99,16 @@ def test_objects_are_sorted_clipped_and_of_known_classes() -> None:
     assert len(detector().class_names) == 80
 
 
-def test_no_two_boxes_of_one_class_overlap_beyond_the_nms_threshold() -> None:
-    found = detector(tile_grid=3).find_objects(test_image("astronaut.png"))
+@pytest.mark.parametrize("tile_grid", [0, 3])
+def test_no_two_boxes_of_one_class_overlap_beyond_the_merge_threshold(tile_grid: int) -> None:
+    """One pass is suppressed at `nms_iou`; several passes are fused at `fusion_iou`."""
+    found = detector(tile_grid=tile_grid).find_objects(test_image("astronaut.png"))
+    threshold = detector().fusion_iou if tile_grid > 1 else detector().nms_iou
+    assert threshold is not None
     for name in set(found.class_names):
         same = found.take(np.flatnonzero(np.array(found.class_names) == name))
         overlaps = iou_matrix(same.boxes, same.boxes) - np.eye(len(same))
-        assert overlaps.max(initial=0) <= detector().nms_iou + 1e-6
+        assert overlaps.max(initial=0) <= threshold + 1e-6
 
 
 def test_tiles_find_people_too_small_for_the_whole_image_pass() -> None:
@@ -139,3 +144,21 @@ def test_detected_objects_check_their_shapes() -> None:
     with pytest.raises(ValueError, match="inconsistent"):
         DetectedObjects(boxes=np.zeros((2, 4), np.float32), scores=np.zeros(2, np.float32), class_names=("cat",))
     assert len(DetectedObjects.empty()) == 0
+
+
+def test_fused_boxes_are_read_with_their_own_confidence_curve() -> None:
+    """Fusion's noisy-or scores read higher than one pass's for the same odds, so the same score means less."""
+    confidence = LabelConfidence.load(shared_runtime().model_path("label-confidence"))
+    scores = np.array([0.3, 0.6, 0.9], np.float32)
+    single, fused = confidence.objects(scores, fused=False), confidence.objects(scores, fused=True)
+    np.testing.assert_array_equal(single, confidence.detector.probability(scores))
+    np.testing.assert_array_equal(fused, confidence.detector_fused.probability(scores))
+    assert np.all(fused < single) and np.all(np.diff(fused) > 0)
+
+
+def test_the_passes_merge_into_one_box_per_object() -> None:
+    """With tiles always on, the astronaut (seen whole by several passes) is one person box, not several."""
+    found = detector(tile_grid=2).find_objects(test_image("astronaut.png"))
+    people = found.take(np.flatnonzero(np.array(found.class_names) == "person"))
+    confident = people.scores > 0.5
+    assert confident.sum() == 1
