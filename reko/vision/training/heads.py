@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
 
 # Inverse L2 strength of each head. On mask / no-mask crops (bench/custom_labels.py) C from 0.1 to 1 gave the
 # same held-back F1 within 0.01; 0.5 is in that flat range.
@@ -58,6 +56,8 @@ def fit_heads(
         c: inverse L2 strength.
         balanced: weigh each class by the inverse of its frequency (images of a rare label count as much).
     """
+    from sklearn.linear_model import LogisticRegression  # only training needs it: 1.7 s off every server start
+
     mean = features.mean(axis=0)
     scale = features.std(axis=0) + 1e-6
     standard = (features - mean) / scale
@@ -77,6 +77,8 @@ def out_of_fold_probabilities(features: np.ndarray, targets: np.ndarray) -> np.n
     folds = int(min(THRESHOLD_FOLDS, counts.min()))
     if folds < 2:
         return None
+    from sklearn.model_selection import StratifiedKFold  # only training needs it: 1.7 s off every server start
+
     result = np.zeros(targets.shape, np.float32)
     # stratified on the first label; each fold is checked to keep both classes of every label
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
