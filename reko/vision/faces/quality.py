@@ -50,13 +50,18 @@ def assess_quality(rgb: np.ndarray, boxes: np.ndarray) -> list[FaceQuality]:
         raise ValueError(f"expected an (h, w, 3) uint8 image, got {rgb.shape} {rgb.dtype}")
     if boxes.ndim != 2 or boxes.shape[1] != 4:
         raise ValueError(f"expected (n, 4) boxes, got {boxes.shape}")
-    luma = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    return [_quality(luma, box) for box in boxes]
+    return [_quality(rgb, box) for box in boxes]
 
 
-def _quality(luma: np.ndarray, box: np.ndarray) -> FaceQuality:
-    face = _crop(luma, box, 1.0)
-    central = _crop(luma, box, _CENTRAL_FRACTION)
+def _quality(rgb: np.ndarray, box: np.ndarray) -> FaceQuality:
+    # Only the box is turned grey (a per-pixel conversion, so the numbers are the whole image's): converting the
+    # whole 512 px photo cost 0.8 ms of a 15 ms DetectFaces.
+    x0, y0, x1, y1 = _bounds(rgb.shape[:2], box, 1.0)
+    if x1 <= x0 or y1 <= y0:
+        return FaceQuality(brightness=0.0, sharpness=0.0)
+    face = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+    cx0, cy0, cx1, cy1 = _bounds(rgb.shape[:2], box, _CENTRAL_FRACTION)
+    central = face[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0] if cx1 > cx0 and cy1 > cy0 else face[0:0, 0:0]
     if face.size == 0 or central.size == 0:
         return FaceQuality(brightness=0.0, sharpness=0.0)
     brightness = 100.0 * float(central.mean()) / 255.0
@@ -66,11 +71,11 @@ def _quality(luma: np.ndarray, box: np.ndarray) -> FaceQuality:
     return FaceQuality(brightness=min(max(brightness, 0.0), 100.0), sharpness=min(max(sharpness, 0.0), 100.0))
 
 
-def _crop(luma: np.ndarray, box: np.ndarray, fraction: float) -> np.ndarray:
-    """The part of `luma` under the box scaled by `fraction` about its centre, clipped to the image."""
+def _bounds(shape: tuple[int, ...], box: np.ndarray, fraction: float) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) pixels of the box scaled by `fraction` about its centre, clipped to an image of `shape`."""
     centre_x, centre_y = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
     half_w, half_h = (box[2] - box[0]) * fraction / 2, (box[3] - box[1]) * fraction / 2
-    height, width = luma.shape
+    height, width = shape
     x0, x1 = int(max(centre_x - half_w, 0)), int(min(centre_x + half_w, width))
     y0, y1 = int(max(centre_y - half_h, 0)), int(min(centre_y + half_h, height))
-    return luma[y0:y1, x0:x1] if x1 > x0 and y1 > y0 else luma[0:0, 0:0]
+    return x0, y0, x1, y1
