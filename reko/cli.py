@@ -14,6 +14,8 @@ from reko.cli_collections import image_member, run_one
 from reko.cli_draw import add_draw_flag, drawing_saver
 
 # `reko serve` flag → Settings field; None (flag not given) keeps the REKO_* variable or the default.
+# The Summary's MinConfidence when --required is given alone: reko.client's default, so both answer alike.
+PPE_SUMMARY_MIN_CONFIDENCE = 80.0
 SERVE_FLAGS = {
     "host": "host",
     "port": "port",
@@ -107,7 +109,7 @@ def _detect_ppe(args: argparse.Namespace) -> int:
         required = [kind.strip() for kind in (args.required or "").split(",") if kind.strip()]
         request["SummarizationAttributes"] = {
             "RequiredEquipmentTypes": required,
-            "MinConfidence": 50.0 if args.min_confidence is None else args.min_confidence,
+            "MinConfidence": PPE_SUMMARY_MIN_CONFIDENCE if args.min_confidence is None else args.min_confidence,
         }
     return _run_operation("DetectProtectiveEquipment", request, args)
 
@@ -234,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ppe.add_argument("image")
     ppe.add_argument("--required", metavar="TYPES", help="comma-separated: FACE_COVER,HEAD_COVER,HAND_COVER")
-    ppe.add_argument("--min-confidence", type=float, metavar="C", help="0-100 for the Summary (default 50)")
+    ppe.add_argument("--min-confidence", type=float, metavar="C", help=f"0-100 for the Summary (default {PPE_SUMMARY_MIN_CONFIDENCE:g}, as reko.client)")
     add_draw_flag(ppe)
     ppe.set_defaults(run=_detect_ppe)
 
