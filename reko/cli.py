@@ -236,7 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ppe.add_argument("image")
     ppe.add_argument("--required", metavar="TYPES", help="comma-separated: FACE_COVER,HEAD_COVER,HAND_COVER")
-    ppe.add_argument("--min-confidence", type=float, metavar="C", help=f"0-100 for the Summary (default {PPE_SUMMARY_MIN_CONFIDENCE:g}, as reko.client)")
+    ppe.add_argument("--min-confidence", type=float, metavar="C",
+                     help=f"0-100 for the Summary (default {PPE_SUMMARY_MIN_CONFIDENCE:g}, as reko.client)")
     add_draw_flag(ppe)
     ppe.set_defaults(run=_detect_ppe)
 
