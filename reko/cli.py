@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -14,6 +15,7 @@ from reko.cli_collections import image_member, run_one
 from reko.cli_draw import add_draw_flag, drawing_saver
 
 # `reko serve` flag → Settings field; None (flag not given) keeps the REKO_* variable or the default.
+SIGPIPE_EXIT_STATUS = 141  # 128 + SIGPIPE, what a shell reports for a command whose reader closed the pipe
 # The Summary's MinConfidence when --required is given alone: reko.client's default, so both answer alike.
 PPE_SUMMARY_MIN_CONFIDENCE = 80.0
 SERVE_FLAGS = {
@@ -266,7 +268,14 @@ def main(argv: list[str] | None = None) -> int:
     """Run one `reko` command; a file that cannot be read or a bad REKO_* variable is one error line, exit 2."""
     args = build_parser().parse_args(argv)
     try:
-        return int(args.run(args))
+        status = int(args.run(args))
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at the interpreter's exit
+        return status
+    except BrokenPipeError:
+        # The reader went away (`reko ... | head`): stop quietly, with the status a SIGPIPE'd command has, and
+        # point stdout at /dev/null so the interpreter's last flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return SIGPIPE_EXIT_STATUS
     except config.SettingsError as error:
         print(f"reko: {error}", file=sys.stderr)
     except OSError as error:

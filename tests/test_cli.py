@@ -171,3 +171,15 @@ def test_detect_ppe_draws_its_persons(tmp_path: Path) -> None:
     left, top = round(box["Left"] * width), round(box["Top"] * height)
     bottom = min(height - 1, round((box["Top"] + box["Height"]) * height))
     assert np.any(before != after, axis=2)[top:bottom, min(left, width - 1)].mean() > 0.5
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path) -> None:
+    """`reko ... | head`: no "Broken pipe" error line, the status of a command stopped by SIGPIPE."""
+    command = [sys.executable, "-m", "reko.cli", "collections", "list"]
+    env = {"REKO_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO_ROOT, env=env)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # gone before the command writes a byte
+    errors = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141, errors
+    assert "Broken pipe" not in errors
