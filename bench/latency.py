@@ -64,7 +64,7 @@ def start_server(
     for _ in range(6000):
         try:
             health = httpx.get(url + "/health", timeout=1)
-            if health.status_code == 200 and (not until_all_loaded or health.json().get("models") == "loaded"):
+            if health.status_code == 200 and (not until_all_loaded or health.json().get("models", "loaded") == "loaded"):
                 return process, url
         except httpx.HTTPError:
             pass
