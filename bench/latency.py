@@ -64,7 +64,8 @@ def start_server(
     for _ in range(6000):
         try:
             health = httpx.get(url + "/health", timeout=1)
-            if health.status_code == 200 and (not until_all_loaded or health.json().get("models", "loaded") == "loaded"):
+            loaded = health.status_code == 200 and health.json().get("models", "loaded") == "loaded"
+            if health.status_code == 200 and (loaded or not until_all_loaded):
                 return process, url
         except httpx.HTTPError:
             pass
