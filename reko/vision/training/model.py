@@ -15,7 +15,8 @@ import numpy as np
 
 from reko.vision.image_features import ImageFeatures
 from reko.vision.training.detection import BoxHead, DetectionHeads, FeatureMaps, find_boxes
-from reko.vision.training.heads import LinearHeads
+from reko.vision.training.heads import LinearHeads, view_probabilities
+from reko.vision.training.views import serving_views
 
 ARTEFACT_FORMAT = "reko-custom-labels-1"
 CLASSIFICATION = "classification"
@@ -80,7 +81,8 @@ class CustomModelRunner:
         height, width = rgb.shape[:2]
         found: list[Found] = []
         if model.classifier is not None:
-            probabilities = model.classifier.probabilities(self.features.describe([rgb]))[0]
+            views = self.features.describe(serving_views(rgb))[None]
+            probabilities = view_probabilities(model.classifier, views)[0]
             found = [Found(label, float(p), None) for label, p in zip(model.labels, probabilities, strict=True)
                      if p >= floor]
         elif model.detector is not None:
