@@ -4,8 +4,9 @@ pick each label's threshold, evaluate on the test data, write the evaluation fil
 Classification reads `image-features` (1280 numbers a view) of eleven views of each training image
 (`reko.vision.training.views`) and fits one logistic head a label; thresholds come from 5-fold out-of-fold
 probabilities of the training images (an image's views never straddle folds). Detection reads
-`image-feature-maps` and fits the cell heads of `reko.vision.training.detection`; thresholds come from 3-fold
-out-of-fold boxes. The test data is only used for the evaluation.
+`image-feature-maps` and fits the cell heads of `reko.vision.training.detection` and the box heads of
+`reko.vision.training.box_refinement`; thresholds come from 3-fold out-of-fold boxes. The test data is only
+used for the evaluation.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from reko.store.manifests import DatasetEntry, manifest_text, parse_entry
 from reko.store.objects import ObjectReader
 from reko.vision.image_features import FEATURE_BATCH_SIZE
 from reko.vision.training import heads as head_fitting
-from reko.vision.training.detection import FeatureGrid, TrainingBox, find_boxes, fit_detection
+from reko.vision.training.box_refinement import find_objects, fit_detector
+from reko.vision.training.detection import FeatureGrid, TrainingBox
 from reko.vision.training.metrics import (
     Counts,
     LabelScore,
@@ -152,8 +154,8 @@ def _detection(
     test_boxes = [_boxes(entry, rgb, labels) for entry, rgb in zip(test, test_images, strict=True)]
     thresholds = _detection_thresholds(train_grids, train_boxes, labels)
     progress(85)
-    heads = fit_detection(train_grids, train_boxes, len(labels))
-    model = CustomModel(DETECTION, tuple(labels), thresholds, detector=heads)
+    detector = fit_detector(train_grids, train_boxes, len(labels))
+    model = CustomModel(DETECTION, tuple(labels), thresholds, detector=detector)
     return model, detection_scores(model, test_grids, test_boxes)
 
 
@@ -172,8 +174,8 @@ def _detection_thresholds(
         present = {box.label_index for index in fitted for box in boxes[index]}
         if len(present) < len(labels):
             return np.full(len(labels), head_fitting.DEFAULT_THRESHOLD, np.float32)
-        heads = fit_detection([grids[i] for i in fitted], [boxes[i] for i in fitted], len(labels))
-        model = CustomModel(DETECTION, tuple(labels), np.zeros(len(labels)), detector=heads)
+        detector = fit_detector([grids[i] for i in fitted], [boxes[i] for i in fitted], len(labels))
+        model = CustomModel(DETECTION, tuple(labels), np.zeros(len(labels)), detector=detector)
         for index in np.flatnonzero(folds == fold):
             for label_index, found_scores, found_hits, truth in _matched(model, grids[index], boxes[index]):
                 scores[label_index] += found_scores
@@ -190,7 +192,7 @@ def _matched(
 ) -> list[tuple[int, list[float], list[bool], int]]:
     """Per label: scores of found boxes, whether each matches a true box, and how many true boxes there are."""
     assert model.detector is not None
-    by_label = {group.label_index: group for group in find_boxes(model.detector, grid)}
+    by_label = {group.label_index: group for group in find_objects(model.detector, grid)}
     result: list[tuple[int, list[float], list[bool], int]] = []
     for label_index in range(len(model.labels)):
         truth = np.array([[b.left, b.top, b.left + b.width, b.top + b.height] for b in boxes
