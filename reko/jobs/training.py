@@ -1,10 +1,12 @@
 """Training one Custom Labels model version: read its images, describe them with the frozen backbone, fit the heads,
 pick each label's threshold, evaluate on the test data, write the evaluation files.
 
-Classification reads `image-features` (1280 numbers an image) and fits one logistic head a label; thresholds come
-from 5-fold out-of-fold probabilities of the training images. Detection reads `image-feature-maps` and fits the
-cell heads of `reko.vision.training.detection`; thresholds come from 3-fold out-of-fold boxes. The test data is
-only used for the evaluation.
+Classification reads `image-features` (1280 numbers a view) of eleven views of each training image
+(`reko.vision.training.views`) and fits one logistic head a label; thresholds come from 5-fold out-of-fold
+probabilities of the training images (an image's views never straddle folds). Detection reads
+`image-feature-maps` and fits the cell heads of `reko.vision.training.detection` and the box heads of
+`reko.vision.training.box_refinement`; thresholds come from 3-fold out-of-fold boxes. The test data is only
+used for the evaluation.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from reko.errors import RekognitionError
 from reko.images import decode_image
 from reko.store.manifests import DatasetEntry, manifest_text, parse_entry
 from reko.store.objects import ObjectReader
+from reko.vision.image_features import FEATURE_BATCH_SIZE
 from reko.vision.training import heads as head_fitting
-from reko.vision.training.detection import FeatureGrid, TrainingBox, find_boxes, fit_detection
+from reko.vision.training.box_refinement import find_objects, fit_detector
+from reko.vision.training.detection import FeatureGrid, TrainingBox
 from reko.vision.training.metrics import (
     Counts,
     LabelScore,
@@ -31,6 +35,7 @@ from reko.vision.training.metrics import (
     match_boxes,
 )
 from reko.vision.training.model import CLASSIFICATION, DETECTION, CustomModel, CustomModelRunner
+from reko.vision.training.views import SERVING_VIEW_COUNT, serving_views, training_views
 
 DETECTION_THRESHOLD_FOLDS = 3
 MIN_TRAINING_IMAGE_SIDE_PX = 16  # smaller crops carry too little for the backbone (DESIGN.md: < 16 px fails)
@@ -105,20 +110,24 @@ def _classification(
     train: list[DatasetEntry], test: list[DatasetEntry], train_images: list[np.ndarray],
     test_images: list[np.ndarray], labels: list[str], runner: CustomModelRunner, progress: Progress,
 ) -> tuple[CustomModel, list[LabelScore]]:
+    """Heads fitted on every view of the training images; test images judged on their serving views, as served."""
+    view_lists = [training_views(rgb) for rgb in train_images] + [serving_views(rgb) for rgb in test_images]
+    crops = [view for views in view_lists for view in views]
     features = []
-    everything = [*train_images, *test_images]
-    for start in range(0, len(everything), 8):
-        features.append(runner.features.describe(everything[start : start + 8]))
-        progress(20 + 60 * min(start + 8, len(everything)) / len(everything))
+    for start in range(0, len(crops), FEATURE_BATCH_SIZE):
+        features.append(runner.features.describe(crops[start : start + FEATURE_BATCH_SIZE]))
+        progress(20 + 60 * min(start + FEATURE_BATCH_SIZE, len(crops)) / len(crops))
     described = np.concatenate(features)
-    train_features, test_features = described[: len(train)], described[len(train):]
+    train_count = len(train) * len(view_lists[0])
+    train_views = described[:train_count].reshape(len(train), len(view_lists[0]), -1)
+    test_views = described[train_count:].reshape(len(test), SERVING_VIEW_COUNT, -1)
     targets = _targets(train, labels)
-    thresholds = head_fitting.best_thresholds(head_fitting.out_of_fold_probabilities(train_features, targets), targets)
+    thresholds = head_fitting.best_thresholds(
+        head_fitting.out_of_fold_probabilities(train_views, targets, SERVING_VIEW_COUNT), targets)
     progress(90)
-    model = CustomModel(CLASSIFICATION, tuple(labels), thresholds,
-                        classifier=head_fitting.fit_heads(train_features, targets))
-    assert model.classifier is not None
-    scores = classification_scores(model.classifier.probabilities(test_features), _targets(test, labels),
+    classifier = head_fitting.fit_view_heads(train_views, targets)
+    model = CustomModel(CLASSIFICATION, tuple(labels), thresholds, classifier=classifier)
+    scores = classification_scores(head_fitting.view_probabilities(classifier, test_views), _targets(test, labels),
                                    thresholds, labels)
     return model, scores
 
@@ -145,8 +154,8 @@ def _detection(
     test_boxes = [_boxes(entry, rgb, labels) for entry, rgb in zip(test, test_images, strict=True)]
     thresholds = _detection_thresholds(train_grids, train_boxes, labels)
     progress(85)
-    heads = fit_detection(train_grids, train_boxes, len(labels))
-    model = CustomModel(DETECTION, tuple(labels), thresholds, detector=heads)
+    detector = fit_detector(train_grids, train_boxes, len(labels))
+    model = CustomModel(DETECTION, tuple(labels), thresholds, detector=detector)
     return model, detection_scores(model, test_grids, test_boxes)
 
 
@@ -165,8 +174,8 @@ def _detection_thresholds(
         present = {box.label_index for index in fitted for box in boxes[index]}
         if len(present) < len(labels):
             return np.full(len(labels), head_fitting.DEFAULT_THRESHOLD, np.float32)
-        heads = fit_detection([grids[i] for i in fitted], [boxes[i] for i in fitted], len(labels))
-        model = CustomModel(DETECTION, tuple(labels), np.zeros(len(labels)), detector=heads)
+        detector = fit_detector([grids[i] for i in fitted], [boxes[i] for i in fitted], len(labels))
+        model = CustomModel(DETECTION, tuple(labels), np.zeros(len(labels)), detector=detector)
         for index in np.flatnonzero(folds == fold):
             for label_index, found_scores, found_hits, truth in _matched(model, grids[index], boxes[index]):
                 scores[label_index] += found_scores
@@ -183,7 +192,7 @@ def _matched(
 ) -> list[tuple[int, list[float], list[bool], int]]:
     """Per label: scores of found boxes, whether each matches a true box, and how many true boxes there are."""
     assert model.detector is not None
-    by_label = {group.label_index: group for group in find_boxes(model.detector, grid)}
+    by_label = {group.label_index: group for group in find_objects(model.detector, grid)}
     result: list[tuple[int, list[float], list[bool], int]] = []
     for label_index in range(len(model.labels)):
         truth = np.array([[b.left, b.top, b.left + b.width, b.top + b.height] for b in boxes

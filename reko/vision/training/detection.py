@@ -194,12 +194,12 @@ def find_boxes(heads: DetectionHeads, grid: FeatureGrid, floor: float = CANDIDAT
             (mid_x - half_w) / grid.scale_x, (mid_y - half_h) / grid.scale_y,
             (mid_x + half_w) / grid.scale_x, (mid_y + half_h) / grid.scale_y,
         ], axis=1)
-        kept_boxes, kept_scores = _suppress_and_vote(boxes, probabilities[cells, label_index])
+        kept_boxes, kept_scores = suppress_and_vote(boxes, probabilities[cells, label_index])
         found.append(FoundBoxes(label_index, kept_boxes, kept_scores))
     return found
 
 
-def _suppress_and_vote(boxes: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def suppress_and_vote(boxes: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Greedy NMS; each kept box becomes the score-weighted mean of itself and the boxes it suppressed."""
     from reko.vision.training.metrics import box_iou
 

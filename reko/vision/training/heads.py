@@ -71,8 +71,32 @@ def fit_heads(
     return LinearHeads(mean.astype(np.float32), scale.astype(np.float32), weights, bias)
 
 
-def out_of_fold_probabilities(features: np.ndarray, targets: np.ndarray) -> np.ndarray | None:
-    """(n, k) probabilities, each from heads fitted without its row; None when a label has too few examples."""
+def fit_view_heads(views: np.ndarray, targets: np.ndarray) -> LinearHeads:
+    """One logistic head per label over every view of every image.
+
+    Args:
+        views: (n, v, d) features of v views of each of n images.
+        targets: (n, k) bool, shared by an image's views.
+    """
+    count, view_count, dimensions = views.shape
+    return fit_heads(views.reshape(count * view_count, dimensions), np.repeat(targets, view_count, axis=0))
+
+
+def view_probabilities(heads: LinearHeads, views: np.ndarray) -> np.ndarray:
+    """(n, k) mean probabilities over the (n, v, d) views of each image."""
+    count, view_count, dimensions = views.shape
+    return heads.probabilities(views.reshape(count * view_count, dimensions)).reshape(count, view_count, -1).mean(
+        axis=1)
+
+
+def out_of_fold_probabilities(views: np.ndarray, targets: np.ndarray, serving_views: int) -> np.ndarray | None:
+    """(n, k) probabilities, each from heads fitted without any view of its image; None when a label has too few
+    examples.
+
+    Args:
+        views: (n, v, d) features of each training image's views; the first `serving_views` are judged.
+        targets: (n, k) bool.
+    """
     counts = np.minimum(targets.sum(axis=0), (~targets).sum(axis=0))
     folds = int(min(THRESHOLD_FOLDS, counts.min()))
     if folds < 2:
@@ -82,11 +106,11 @@ def out_of_fold_probabilities(features: np.ndarray, targets: np.ndarray) -> np.n
     result = np.zeros(targets.shape, np.float32)
     # stratified on the first label; each fold is checked to keep both classes of every label
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
-    for train, held in splitter.split(features, targets[:, 0]):
+    for train, held in splitter.split(views, targets[:, 0]):
         part = targets[train]
         if (part.sum(axis=0) == 0).any() or ((~part).sum(axis=0) == 0).any():
             return None
-        result[held] = fit_heads(features[train], part).probabilities(features[held])
+        result[held] = view_probabilities(fit_view_heads(views[train], part), views[held, :serving_views])
     return result
 
 

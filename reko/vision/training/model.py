@@ -2,8 +2,8 @@
 
 The artefact holds only what training produced (heads, thresholds, label names); the frozen backbone it reads is
 the catalogued `image-features` / `image-feature-maps` model, so an artefact is small (two labels: 20.6 kB classifier,
-18.6 kB detector). `ARTEFACT_FORMAT` goes up when the layout changes; an artefact of another format is
-refused rather than misread.
+162 kB detector with its second stage). `ARTEFACT_FORMAT` goes up when the layout changes; an artefact of another
+format is refused rather than misread.
 """
 
 from __future__ import annotations
@@ -14,10 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from reko.vision.image_features import ImageFeatures
-from reko.vision.training.detection import BoxHead, DetectionHeads, FeatureMaps, find_boxes
-from reko.vision.training.heads import LinearHeads
+from reko.vision.training.box_refinement import Detector, Refiner, find_objects
+from reko.vision.training.detection import BoxHead, DetectionHeads, FeatureMaps
+from reko.vision.training.heads import LinearHeads, view_probabilities
+from reko.vision.training.views import serving_views
 
-ARTEFACT_FORMAT = "reko-custom-labels-1"
+ARTEFACT_FORMAT = "reko-custom-labels-2"  # 2: detection's second stage (`refine_*`)
+READABLE_FORMATS = ("reko-custom-labels-1", ARTEFACT_FORMAT)  # a format-1 detector runs its first stage only
 CLASSIFICATION = "classification"
 DETECTION = "detection"
 
@@ -35,20 +38,27 @@ class CustomModel:
     labels: tuple[str, ...]
     thresholds: np.ndarray  # (k,) each label's assumed threshold, probability 0-1
     classifier: LinearHeads | None = None
-    detector: DetectionHeads | None = None
+    detector: Detector | None = None
 
     def to_bytes(self) -> bytes:
         arrays: dict[str, np.ndarray] = {
             "format": np.array(ARTEFACT_FORMAT), "kind": np.array(self.kind), "labels": np.array(self.labels),
             "thresholds": self.thresholds.astype(np.float32),
         }
-        heads = self.classifier if self.classifier is not None else self.detector.classes if self.detector else None
+        detector = self.detector
+        heads = self.classifier if self.classifier is not None else detector.first.classes if detector else None
         assert heads is not None
         arrays |= {"mean": heads.mean, "scale": heads.scale, "weights": heads.weights, "bias": heads.bias}
         if self.detector is not None:
-            box = self.detector.boxes
+            box = self.detector.first.boxes
             arrays |= {"box_mean": box.mean, "box_scale": box.scale, "box_weights": box.weights,
                        "box_bias": box.bias}
+            refiner = self.detector.refiner
+            if refiner is not None:
+                arrays |= {"refine_mean": refiner.classes.mean, "refine_scale": refiner.classes.scale,
+                           "refine_weights": refiner.classes.weights, "refine_bias": refiner.classes.bias,
+                           "refine_box_mean": refiner.mean, "refine_box_scale": refiner.scale,
+                           "refine_box_weights": refiner.weights, "refine_box_bias": refiner.bias}
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
         return buffer.getvalue()
@@ -56,8 +66,8 @@ class CustomModel:
     @classmethod
     def from_bytes(cls, data: bytes) -> CustomModel:
         with np.load(io.BytesIO(data), allow_pickle=False) as stored:
-            if str(stored["format"]) != ARTEFACT_FORMAT:
-                raise ValueError(f"artefact format {stored['format']} is not {ARTEFACT_FORMAT}")
+            if str(stored["format"]) not in READABLE_FORMATS:
+                raise ValueError(f"artefact format {stored['format']} is not one of {READABLE_FORMATS}")
             heads = LinearHeads(stored["mean"], stored["scale"], stored["weights"], stored["bias"])
             kind = str(stored["kind"])
             labels = tuple(str(label) for label in stored["labels"])
@@ -65,7 +75,14 @@ class CustomModel:
             if kind == CLASSIFICATION:
                 return cls(kind, labels, thresholds, classifier=heads)
             box = BoxHead(stored["box_mean"], stored["box_scale"], stored["box_weights"], stored["box_bias"])
-            return cls(kind, labels, thresholds, detector=DetectionHeads(heads, box))
+            refiner = None
+            if "refine_weights" in stored:
+                refiner = Refiner(
+                    LinearHeads(stored["refine_mean"], stored["refine_scale"], stored["refine_weights"],
+                                stored["refine_bias"]),
+                    stored["refine_box_mean"], stored["refine_box_scale"], stored["refine_box_weights"],
+                    stored["refine_box_bias"])
+            return cls(kind, labels, thresholds, detector=Detector(DetectionHeads(heads, box), refiner))
 
 
 class CustomModelRunner:
@@ -80,11 +97,12 @@ class CustomModelRunner:
         height, width = rgb.shape[:2]
         found: list[Found] = []
         if model.classifier is not None:
-            probabilities = model.classifier.probabilities(self.features.describe([rgb]))[0]
+            views = self.features.describe(serving_views(rgb))[None]
+            probabilities = view_probabilities(model.classifier, views)[0]
             found = [Found(label, float(p), None) for label, p in zip(model.labels, probabilities, strict=True)
                      if p >= floor]
         elif model.detector is not None:
-            for group in find_boxes(model.detector, self.feature_maps.describe(rgb), floor):
+            for group in find_objects(model.detector, self.feature_maps.describe(rgb), floor):
                 for (x0, y0, x1, y1), score in zip(group.boxes, group.scores, strict=True):
                     x0, y0 = max(float(x0), 0.0), max(float(y0), 0.0)
                     x1, y1 = min(float(x1), width), min(float(y1), height)

@@ -1,0 +1,87 @@
+"""Custom Labels training parts that the lifecycle tests cannot see one by one: views, box descriptors, artefacts."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from reko.vision.training.box_refinement import Detector, Refiner, box_descriptors, find_objects
+from reko.vision.training.detection import BoxHead, DetectionHeads, FeatureGrid
+from reko.vision.training.heads import LinearHeads
+from reko.vision.training.model import DETECTION, CustomModel
+from reko.vision.training.views import SERVING_VIEW_COUNT, serving_views, training_views
+
+CHANNELS = 5
+
+
+def test_training_views_start_with_the_serving_views(astronaut_rgb: np.ndarray) -> None:
+    views = training_views(astronaut_rgb)
+    assert len(views) == 11
+    assert all(view.dtype == np.uint8 and view.ndim == 3 and view.shape[2] == 3 for view in views)
+    served = serving_views(astronaut_rgb)
+    assert len(served) == SERVING_VIEW_COUNT
+    for view, expected in zip(views, served, strict=False):
+        np.testing.assert_array_equal(view, expected)
+    np.testing.assert_array_equal(served[1][:, 0], astronaut_rgb[:, -1])
+
+
+@pytest.mark.parametrize("box", [(0.0, 0.0, 64.0, 64.0), (100.0, 40.0, 180.0, 90.0), (-20.0, -20.0, 700.0, 700.0)])
+def test_box_descriptors_sample_the_cells_inside_the_box(box: tuple[float, float, float, float]) -> None:
+    cells = np.full((10, 12, CHANNELS), 3.0, np.float32)  # a 192x160 grid input, 16 px cells
+    grid = FeatureGrid(cells, 0.5, 0.5)  # image pixels → grid-input pixels
+    described = box_descriptors(grid, np.array([box], np.float32))
+    assert described.shape == (1, 9 * CHANNELS + 2)
+    np.testing.assert_allclose(described[0, :-2], 3.0)  # constant cells read the same anywhere, edges clipped
+    width_cells = (box[2] - box[0]) * 0.5 / 16
+    assert described[0, -2] == pytest.approx(np.log(width_cells), rel=1e-5)
+
+
+def _detector(rng: np.random.Generator, refined: bool) -> Detector:
+    heads = LinearHeads(np.zeros(CHANNELS, np.float32), np.ones(CHANNELS, np.float32),
+                        rng.normal(size=(CHANNELS, 2)).astype(np.float32), np.zeros(2, np.float32))
+    boxes = BoxHead(np.zeros(CHANNELS, np.float32), np.ones(CHANNELS, np.float32),
+                    np.zeros((CHANNELS, 4), np.float32), np.array([0, 0, 1, 1], np.float32))
+    refiner = None
+    if refined:
+        dimensions = 9 * CHANNELS + 2
+        refiner = Refiner(
+            LinearHeads(np.zeros(dimensions, np.float32), np.ones(dimensions, np.float32),
+                        rng.normal(size=(dimensions, 2)).astype(np.float32), np.zeros(2, np.float32)),
+            np.zeros(dimensions, np.float32), np.ones(dimensions, np.float32),
+            np.zeros((dimensions, 4), np.float32), np.zeros(4, np.float32))
+    return Detector(DetectionHeads(heads, boxes), refiner)
+
+
+@pytest.mark.parametrize("refined", [True, False])
+def test_a_detector_artefact_round_trips(refined: bool) -> None:
+    rng = np.random.default_rng(0)
+    model = CustomModel(DETECTION, ("head", "helmet"), np.array([0.4, 0.6], np.float32),
+                        detector=_detector(rng, refined))
+    loaded = CustomModel.from_bytes(model.to_bytes())
+    assert loaded.detector is not None and (loaded.detector.refiner is not None) == refined
+    grid = FeatureGrid(rng.normal(size=(8, 8, CHANNELS)).astype(np.float32), 1.0, 1.0)
+    for before, after in zip(find_objects(model.detector, grid, 0.2), find_objects(loaded.detector, grid, 0.2),
+                             strict=True):
+        assert before.label_index == after.label_index
+        np.testing.assert_allclose(before.boxes, after.boxes, rtol=1e-5)
+        assert (after.scores >= 0.2).all() and (np.diff(after.scores) <= 0).all()
+
+
+def _with_format(data: bytes, artefact_format: str) -> bytes:
+    with np.load(io.BytesIO(data), allow_pickle=False) as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    arrays["format"] = np.array(artefact_format)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
+    return buffer.getvalue()
+
+
+def test_a_format_1_detector_runs_its_first_stage_and_unknown_formats_are_refused() -> None:
+    model = CustomModel(DETECTION, ("head", "helmet"), np.array([0.5, 0.5], np.float32),
+                        detector=_detector(np.random.default_rng(1), False))
+    older = CustomModel.from_bytes(_with_format(model.to_bytes(), "reko-custom-labels-1"))
+    assert older.detector is not None and older.detector.refiner is None
+    with pytest.raises(ValueError, match="format"):
+        CustomModel.from_bytes(_with_format(model.to_bytes(), "reko-custom-labels-9"))
