@@ -24,7 +24,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.linear_model import Ridge
 
 from reko.vision.training.detection import (
     CANDIDATE_FLOOR,
@@ -146,6 +145,8 @@ def fit_refiner(
     heads = fit_heads(np.concatenate(descriptors), all_classes, c=REFINE_HEAD_C, balanced=False)
     examples = np.concatenate(moved)
     mean, scale = examples.mean(axis=0), examples.std(axis=0) + 1e-6
+    from sklearn.linear_model import Ridge  # only training needs it: 1.7 s off every server start
+
     ridge = Ridge(alpha=REFINE_RIDGE_ALPHA).fit((examples - mean) / scale, np.concatenate(deltas))
     return Refiner(heads, mean.astype(np.float32), scale.astype(np.float32), ridge.coef_.T.astype(np.float32),
                    ridge.intercept_.astype(np.float32))
