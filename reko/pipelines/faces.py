@@ -79,14 +79,15 @@ class FacePipeline:
         faces = largest_faces(self.detector.find_faces(rgb), max_faces)
         if len(faces) == 0:
             return []
-        # The meshes run on the pool (`FaceMesh.start_landmarks`) while this thread runs age, gender, expressions
-        # and wear, which read the detector's keypoints, not the mesh. Wear reads the age network's inner maps,
+        # The meshes run on the pool (`FaceMesh.start_landmarks`) while this thread runs age, gender and wear,
+        # which read the detector's keypoints, not the mesh. Wear reads the age network's inner maps,
         # so when both are wanted they share one run (`_age_gender`).
         meshes_done = self.mesh.start_landmarks(rgb, faces.boxes, faces.keypoints, with_iris=needs.iris)
+        # Expressions go to the pool too: for one face this thread's age and wear outlast the mesh and iris chain.
+        fer = self.runtime.submit(self.emotions.classify, rgb, faces.boxes, faces.keypoints) if needs.emotions else None
         reading, worn = self._age_gender(rgb, faces, needs.wear) if needs.age_gender else (None, None)
         if needs.wear and not needs.age_gender:
             worn = self.wear.estimate(rgb, faces.boxes, faces.keypoints)
-        fer = self.emotions.classify(rgb, faces.boxes, faces.keypoints) if needs.emotions else None
         qualities = assess_quality(rgb, faces.boxes)
         meshes = meshes_done()
         # The embedder is pinned at mesh points, not the detector's (see `embedder.alignment_points`), so it waits
@@ -98,7 +99,7 @@ class FacePipeline:
         ages = _age_gender_members(reading, count)
         expressions: list[dict[str, float] | None] = [None] * count
         if fer is not None:
-            expressions = [dict(zip(EMOTION_NAMES, map(float, row), strict=True)) for row in fer]
+            expressions = [dict(zip(EMOTION_NAMES, map(float, row), strict=True)) for row in fer.result()]
         return [
             FaceAnalysis(
                 box=faces.boxes[i], score=float(faces.scores[i]), keypoints=faces.keypoints[i], mesh=meshes[i],
