@@ -306,6 +306,17 @@ MODELS: tuple[ModelSpec, ...] = (
         "hard-hat and face-mask sets",
         kind="bundled",
     ),
+    ModelSpec(
+        name="ppe-hand-cover",
+        purpose="HAND_COVER: a logistic head on image features of a hand crop, P(glove), calibrated",
+        package="project:reko",
+        version="1",
+        source_file="ppe-hand-cover.npz",
+        sha256="2e2de3f270b770a1c727e885d5cad93361acfd85647d9b93f66958c6bbed5461",
+        licence="Apache-2.0 (this project); fitted by scripts/train_hand_cover.py on hands labelled by eye on the "
+        "training half of the CC0 PPE sets",
+        kind="bundled",
+    ),
     # --- more models are added above this line ---
 )
 
