@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 
 from bench import latency
+from bench.classification import auc
 from bench.datasets import LabelledImage
 from bench.metrics import match_detections
 from bench.models import bench_runtime, face_pipeline
@@ -102,7 +103,7 @@ def hand_rows(pipeline: PpePipeline, data_dir: Path) -> dict[str, object]:
     trained = [HAND_COVERED[row["hand_cover"]] for row in rows if row["image"] in training]
     majority = int(np.mean(trained) >= 0.5) if trained else 0
     labels: list[int] = []
-    predicted: list[int] = []
+    probabilities: list[float] = []
     truth = 0
     for name, labelled in sorted(by_image.items()):
         if name in training:
@@ -120,8 +121,8 @@ def hand_rows(pipeline: PpePipeline, data_dir: Path) -> dict[str, object]:
                 best = int(overlaps[index].argmax())
                 if overlaps[index, best] >= HAND_MATCH_IOU:
                     labels.append(HAND_COVERED[row["hand_cover"]])
-                    predicted.append(int(reported[1][best] >= 0.5))
-    y, p = np.array(labels, int), np.array(predicted, int)
+                    probabilities.append(float(reported[1][best]))
+    y, p = np.array(labels, int), (np.array(probabilities) >= 0.5).astype(int)
     flagged, positives = int(p.sum()), int(y.sum())
     true_positives = int((y & p).sum())
     return {
@@ -130,6 +131,7 @@ def hand_rows(pipeline: PpePipeline, data_dir: Path) -> dict[str, object]:
         "found": len(y),
         "accuracy": round(float((y == p).mean()), 4) if len(y) else None,
         "majority_accuracy": round(float((y == majority).mean()), 4) if len(y) else None,
+        "glove_auc": round(auc(y, np.array(probabilities)), 4) if len(y) else None,  # ranking, at no threshold
         "covered_precision": round(true_positives / flagged, 4) if flagged else None,
         "covered_recall": round(true_positives / positives, 4) if positives else None,
         "uncovered_recall": round(float(((p == 0) & (y == 0)).sum() / max(1, (y == 0).sum())), 4),

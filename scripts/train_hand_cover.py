@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import log_loss
 
-from bench.classification import grouped_folds, logistic_model, out_of_fold
+from bench.classification import auc, grouped_folds, logistic_model, out_of_fold
 from bench.datasets import DATA_DIR
 from bench.models import bench_runtime
 from bench.ppe_sets import halves, hard_hat_images, mask_images
@@ -63,9 +63,10 @@ def main(argv: Sequence[str]) -> None:
     rows = [row for row in labelled_hands() if row["image"] in training]
     labels = np.array([COVERED[row["hand_cover"]] for row in rows])
     groups = [row["image"] for row in rows]
-    majority = max(labels.mean(), 1 - labels.mean())
+    share = labels.mean()
     print(f"training half: {len(rows)} hands ({int(labels.sum())} gloves) on {len(set(groups))} images; "
-          f"majority baseline accuracy {majority:.4f}")
+          f"majority baseline accuracy {max(share, 1 - share):.4f}, log-loss of a constant "
+          f"{log_loss(labels, np.full(len(labels), share)):.4f}")
     features = ImageFeatures(bench_runtime())
     photos = {name: read_rgb(data_dir / name) for name in set(groups)}
     folds = grouped_folds(labels, groups)
@@ -80,7 +81,7 @@ def main(argv: Sequence[str]) -> None:
             accuracy = float(((calibrated >= 0.5) == labels).mean())
             bare = float(((calibrated < 0.5) & (labels == 0)).sum() / max(1, (labels == 0).sum()))
             print(f"margin {margin} C={c}: grouped 5-fold: raw log-loss {log_loss(labels, raw):.4f}, calibrated "
-                  f"{loss:.4f}, accuracy {accuracy:.4f}, bare recall {bare:.4f}")
+                  f"{loss:.4f}, accuracy {accuracy:.4f}, bare recall {bare:.4f}, glove AUC {auc(labels, raw):.4f}")
             if best is None or loss < best[0]:
                 best = (loss, margin, c, curve, described)
     assert best is not None
