@@ -312,7 +312,7 @@ MODELS: tuple[ModelSpec, ...] = (
         package="project:reko",
         version="1",
         source_file="ppe-hand-cover.npz",
-        sha256="2e2de3f270b770a1c727e885d5cad93361acfd85647d9b93f66958c6bbed5461",
+        sha256="6fc50e61acf8ca9c36303159af0558b0e2cae56d79b8503fd85b2bc5e0af744b",
         licence="Apache-2.0 (this project); fitted by scripts/train_hand_cover.py on hands labelled by eye on the "
         "training half of the CC0 PPE sets",
         kind="bundled",
