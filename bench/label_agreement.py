@@ -27,8 +27,9 @@ LABEL_COLUMNS = {
     "face_expressions": ("smile", "eyes_open", "mouth_open"),
     "face_wear": ("eyeglasses", "sunglasses", "beard", "mustache", "occluded"),
     "lfw_gender": ("label",),
+    "hand_cover": ("hand_cover",),  # glove / bare / unclear: three values, kappa over all three
 }
-POSITIVE_VALUE = {"label": "female"}
+POSITIVE_VALUE = {"label": "female", "hand_cover": "glove"}
 FACE_KEY_COLUMNS = ("image", "x0", "y0", "x1", "y1")  # a photo can hold several labelled faces
 EVERY_FACE = "every drawn face"
 

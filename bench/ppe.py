@@ -9,6 +9,10 @@ is judged covered when Reko lists its cover (P >= 0.5). Rows give:
   cannot be checked);
 - accuracy, precision and recall of "covered", and recall of *uncovered* among the matched parts, and
   `uncovered_flagged`: bare heads/faces reported bare over all bare ones (misses count against it).
+HAND_COVER has no ground truth in the sets: hands Reko located were labelled glove / bare by eye
+(`bench/labels/hand_cover.csv`, `docs/hand-cover-labels.md`). Its row matches each hand reported on a reporting-half
+photo to a labelled hand of the same person side at IoU >= `HAND_MATCH_IOU` and scores "glove" among the
+glove / bare ones, beside the majority baseline (always answer the more common label of the training half).
 Latency: `reko serve` in a child process on 2 threads, boto3, a 640x480 COCO photo with 3 people; the split
 is measured in-process on the same photo.
 
@@ -17,6 +21,7 @@ Run: `python -m bench --only ppe`.
 
 from __future__ import annotations
 
+import csv
 import statistics
 import time
 from pathlib import Path
@@ -25,16 +30,22 @@ import cv2
 import numpy as np
 
 from bench import latency
+from bench.classification import auc
 from bench.datasets import LabelledImage
 from bench.metrics import match_detections
 from bench.models import bench_runtime, face_pipeline
 from bench.ppe_sets import PART_MATCH_IOU, halves, hard_hat_images, mask_images
 from reko.pipelines.labels import LabelPipeline
-from reko.pipelines.ppe import PersonEquipment, PpePipeline, locate
+from reko.pipelines.ppe import PersonEquipment, PpePipeline, locate, seen_hands
+from reko.vision.boxes import iou_matrix
+from reko.vision.ppe.hands import find_hands
 from reko.vision.ppe.pose import head_references
 
 # COCO val2017 000000008021: 640x480, three people (COCO boxes), the speed target's photo.
 THREE_PEOPLE_IMAGE = Path("objects") / "coco_val2017_first128" / "images" / "000000008021.jpg"
+HAND_LABELS = Path(__file__).resolve().parent / "labels" / "hand_cover.csv"
+HAND_MATCH_IOU = 0.5  # labelled boxes are the pipeline's own: a reported hand meets its label unless the model changed
+HAND_COVERED = {"glove": 1, "bare": 0}
 LATENCY_REQUESTS = 30
 SPLIT_RUNS = 10
 
@@ -80,6 +91,62 @@ def part_rows(pipeline: PpePipeline, images: list[LabelledImage], part: str, cov
     }
 
 
+def hand_rows(pipeline: PpePipeline, data_dir: Path) -> dict[str, object]:
+    """HAND_COVER on the labelled hands of the reporting half of both sets (glove / bare only)."""
+    with HAND_LABELS.open(newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["hand_cover"] in HAND_COVERED]
+    training = {str(image.path.relative_to(data_dir)) for images in (hard_hat_images(data_dir), mask_images(data_dir))
+                for image in halves(images)[0]}
+    by_image: dict[str, list[dict[str, str]]] = {}
+    for row in rows:
+        by_image.setdefault(row["image"], []).append(row)
+    trained = [HAND_COVERED[row["hand_cover"]] for row in rows if row["image"] in training]
+    majority = int(np.mean(trained) >= 0.5) if trained else 0
+    labels: list[int] = []
+    probabilities: list[float] = []
+    truth = 0
+    for name, labelled in sorted(by_image.items()):
+        if name in training:
+            continue
+        truth += len(labelled)
+        persons = pipeline.analyze(read_rgb(data_dir / name))
+        for side in ("LEFT", "RIGHT"):
+            reported = _hands(persons, side)
+            wanted = [row for row in labelled if row["side"] == side]
+            if not wanted or not len(reported[0]):
+                continue
+            boxes = np.array([[float(row[k]) for k in ("x0", "y0", "x1", "y1")] for row in wanted], np.float32)
+            overlaps = iou_matrix(boxes, reported[0])
+            for index, row in enumerate(wanted):
+                best = int(overlaps[index].argmax())
+                if overlaps[index, best] >= HAND_MATCH_IOU:
+                    labels.append(HAND_COVERED[row["hand_cover"]])
+                    probabilities.append(float(reported[1][best]))
+    y, p = np.array(labels, int), (np.array(probabilities) >= 0.5).astype(int)
+    flagged, positives = int(p.sum()), int(y.sum())
+    true_positives = int((y & p).sum())
+    return {
+        "part": "HAND (labelled by eye)",
+        "truth": truth,
+        "found": len(y),
+        "accuracy": round(float((y == p).mean()), 4) if len(y) else None,
+        "majority_accuracy": round(float((y == majority).mean()), 4) if len(y) else None,
+        "glove_auc": round(auc(y, np.array(probabilities)), 4) if len(y) else None,  # ranking, at no threshold
+        "covered_precision": round(true_positives / flagged, 4) if flagged else None,
+        "covered_recall": round(true_positives / positives, 4) if positives else None,
+        "uncovered_recall": round(float(((p == 0) & (y == 0)).sum() / max(1, (y == 0).sum())), 4),
+        "uncovered_flagged": f"{int(((p == 0) & (y == 0)).sum())}/{int((y == 0).sum())}",
+    }
+
+
+def _hands(persons: list[PersonEquipment], side: str) -> tuple[np.ndarray, np.ndarray]:
+    """(m, 4) boxes and (m,) P(glove) of every reported hand of one side."""
+    rows = [(p.left_hand_box, p.left_hand_covered) if side == "LEFT" else (p.right_hand_box, p.right_hand_covered)
+            for p in persons]
+    rows = [row for row in rows if row[0] is not None]
+    return np.array([row[0] for row in rows], np.float32).reshape(-1, 4), np.array([row[1] for row in rows])
+
+
 def _parts(persons: list[PersonEquipment], part: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rows = [
         (p.head_box, p.head_confidence, p.head_covered) if part == "HEAD" else (p.face_box, p.face_confidence,
@@ -114,7 +181,8 @@ def split_ms(pipeline: PpePipeline, rgb: np.ndarray) -> dict[str, float]:
         body = pipeline.pose.find_points(rgb, people.boxes)
         posed_at = time.perf_counter()
         located = locate(people, pipeline.models.placements, head_references(body), rgb.shape[1], rgb.shape[0])
-        pipeline.covers.heads_covered(rgb, located.heads)
+        hands = seen_hands(find_hands(body))
+        pipeline.covers.heads_and_hands_covered(rgb, located.heads, hands.boxes)
         pipeline.covers.faces_covered(rgb, people.faces.keypoints[located.face_index[located.from_face]])
         covered_at = time.perf_counter()
         pipeline.analyze(rgb)
@@ -154,6 +222,7 @@ def run(data_dir: Path) -> list[dict[str, object]]:
             pipeline, halves(hard_hat_images(data_dir))[1], "HEAD", "helmet")},
         {"set": "face_mask_detection (reporting half)", **part_rows(
             pipeline, halves(mask_images(data_dir))[1], "FACE", "with_mask")},
+        {"set": "both sets (reporting half)", **hand_rows(pipeline, data_dir.resolve())},
     ]
     rows.append({"set": "coco 000000008021", **latency_row(data_dir, pipeline)})
     return rows

@@ -3,7 +3,7 @@
 The person detector is DetectLabels' COCO SSD and the face detector DetectFaces' YuNet: the same objects the
 engine's label and face pipelines hold (one ONNX Runtime session each per process). Faces run on the shared
 pool while this thread runs the person detector; then one batched feature pass describes every head and
-face crop for the cover heads.
+hand crop for the cover heads.
 """
 
 from __future__ import annotations
@@ -65,8 +65,10 @@ class PersonEquipment:
     head_source: int = HEAD_FROM_POSE
     left_hand_box: np.ndarray | None = None  # the person's own left
     left_hand_confidence: float = 0.0
+    left_hand_covered: float = 0.0  # P(glove on the hand)
     right_hand_box: np.ndarray | None = None
     right_hand_confidence: float = 0.0
+    right_hand_covered: float = 0.0
 
 
 class PeopleFinder:
@@ -191,9 +193,10 @@ class PpePipeline:
         person_confidence[found.face_only] = curves["face"].probability(found.person_scores[found.face_only])
         head_confidence = curves["head_from_pose"].probability(found.head_scores)
         head_confidence[from_face] = curves["head_from_face"].probability(found.head_scores[from_face])
-        head_covered = self.covers.heads_covered(rgb, found.heads)
-        face_covered = every_face_covered[found.face_index[from_face]]
         hands = find_hands(body)
+        seen = seen_hands(hands)
+        head_covered, hand_covered = self.covers.heads_and_hands_covered(rgb, found.heads, seen.boxes)
+        face_covered = every_face_covered[found.face_index[from_face]]
         face_row = np.cumsum(from_face) - 1
         results: list[PersonEquipment] = []
         for i in range(len(found.boxes)):
@@ -208,18 +211,46 @@ class PpePipeline:
             if from_face[i] and face_confidence[j] >= MIN_REPORTED_PROBABILITY:
                 person = replace(person, face_box=face_boxes[j], face_confidence=float(face_confidence[j]),
                                  face_covered=float(face_covered[j]))
-            person = _with_hands(person, hands, int(found.person_row[i]))  # -1: seen by face only, no pose
+            person = _with_hands(person, seen, hand_covered, int(found.person_row[i]))  # -1: face only, no pose
             results.append(person)
         return results
 
 
-def _with_hands(person: PersonEquipment, hands: Hands, row: int) -> PersonEquipment:
-    """`person` with the hands the pose model sees (confidence >= 50 %); row -1: no pose was run."""
-    if row < 0:
-        return person
-    if hands.left_confidence[row] >= MIN_REPORTED_PROBABILITY:
-        person = replace(person, left_hand_box=hands.left[row], left_hand_confidence=float(hands.left_confidence[row]))
-    if hands.right_confidence[row] >= MIN_REPORTED_PROBABILITY:
-        person = replace(person, right_hand_box=hands.right[row],
-                         right_hand_confidence=float(hands.right_confidence[row]))
+@dataclass(frozen=True)
+class SeenHands:
+    """The hands the pose model sees (confidence >= 50 %), flattened for one batched cover pass.
+
+    Attributes:
+        boxes: (m, 4) float32 xyxy pixels.
+        confidence: (m,) float32.
+        row: (m,) int64 the person's row in the pose's persons.
+        left: (m,) bool, the person's own left hand.
+    """
+
+    boxes: np.ndarray
+    confidence: np.ndarray
+    row: np.ndarray
+    left: np.ndarray
+
+
+def seen_hands(hands: Hands) -> SeenHands:
+    """Every hand of `hands` at or above the reported probability, left hands first."""
+    count = len(hands.left)
+    boxes = np.concatenate([hands.left, hands.right]).reshape(-1, 4)
+    confidence = np.concatenate([hands.left_confidence, hands.right_confidence])
+    row = np.concatenate([np.arange(count), np.arange(count)]).astype(np.int64)
+    left = np.arange(2 * count) < count
+    kept = confidence >= MIN_REPORTED_PROBABILITY
+    return SeenHands(boxes[kept], confidence[kept], row[kept], left[kept])
+
+
+def _with_hands(person: PersonEquipment, seen: SeenHands, covered: np.ndarray, row: int) -> PersonEquipment:
+    """`person` with the hands the pose model sees and P(glove) of each; row -1: no pose was run."""
+    for i in np.flatnonzero(seen.row == row) if row >= 0 else ():
+        if seen.left[i]:
+            person = replace(person, left_hand_box=seen.boxes[i], left_hand_confidence=float(seen.confidence[i]),
+                             left_hand_covered=float(covered[i]))
+        else:
+            person = replace(person, right_hand_box=seen.boxes[i], right_hand_confidence=float(seen.confidence[i]),
+                             right_hand_covered=float(covered[i]))
     return person

@@ -308,6 +308,17 @@ MODELS: tuple[ModelSpec, ...] = (
         "hard-hat and face-mask sets",
         kind="bundled",
     ),
+    ModelSpec(
+        name="ppe-hand-cover",
+        purpose="HAND_COVER: a logistic head on image features of a hand crop, P(glove), calibrated",
+        package="project:reko",
+        version="1",
+        source_file="ppe-hand-cover.npz",
+        sha256="6fc50e61acf8ca9c36303159af0558b0e2cae56d79b8503fd85b2bc5e0af744b",
+        licence="Apache-2.0 (this project); fitted by scripts/train_hand_cover.py on hands labelled by eye on the "
+        "training half of the CC0 PPE sets",
+        kind="bundled",
+    ),
     # --- more models are added above this line ---
 )
 

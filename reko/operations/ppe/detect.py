@@ -3,9 +3,9 @@
 Rekognition's rules kept here: at most 15 persons, the largest first, `Id` their 0-based position; predictions
 only at confidence >= 50 %; `SummarizationAttributes.MinConfidence` below 50 acts as 50; images of 64 to 4096
 px a side. A body part is listed only where a model saw it (in Rekognition's documented order: FACE, LEFT_HAND,
-RIGHT_HAND, HEAD); HEAD_COVER and FACE_COVER come from the trained cover heads (`reko/vision/ppe/covers.py`).
-Hands are located by the pose model, but no glove data exists to build or measure a HAND_COVER judge, so a hand
-never lists equipment and never decides a Summary: HAND_COVER required leaves its persons indeterminate.
+RIGHT_HAND, HEAD); HEAD_COVER, FACE_COVER and HAND_COVER come from the trained cover heads
+(`reko/vision/ppe/covers.py`; the glove head is fitted on hands labelled by eye, `docs/hand-cover-labels.md`).
+HAND_COVER required: a person is with it when both hands are seen gloved, without it when a seen hand is bare.
 """
 
 from __future__ import annotations
@@ -45,10 +45,12 @@ def person_member(index: int, person: PersonEquipment, width: int, height: int) 
     parts = []
     if person.face_box is not None:
         parts.append(body_part("FACE", person.face_confidence, person.face_box, person.face_covered, width, height))
-    for name, box, confidence in (("LEFT_HAND", person.left_hand_box, person.left_hand_confidence),
-                                  ("RIGHT_HAND", person.right_hand_box, person.right_hand_confidence)):
+    for name, box, confidence, covered in (
+        ("LEFT_HAND", person.left_hand_box, person.left_hand_confidence, person.left_hand_covered),
+        ("RIGHT_HAND", person.right_hand_box, person.right_hand_confidence, person.right_hand_covered),
+    ):
         if box is not None:
-            parts.append({"Name": name, "Confidence": percent(confidence), "EquipmentDetections": []})
+            parts.append(body_part(name, confidence, box, covered, width, height))
     if person.head_box is not None:
         parts.append(body_part("HEAD", person.head_confidence, person.head_box, person.head_covered, width, height))
     return {
@@ -109,9 +111,9 @@ def part_verdict(person: PersonEquipment, part_name: str, floor: float) -> str:
     seen = {
         "FACE": (person.face_box is not None, person.face_confidence, person.face_covered),
         "HEAD": (person.head_box is not None, person.head_confidence, person.head_covered),
+        "LEFT_HAND": (person.left_hand_box is not None, person.left_hand_confidence, person.left_hand_covered),
+        "RIGHT_HAND": (person.right_hand_box is not None, person.right_hand_confidence, person.right_hand_covered),
     }
-    if part_name not in seen:  # a hand: seen or not, no model judges its cover
-        return "unknown"
     visible, confidence, covered = seen[part_name]
     if not visible or confidence < floor:
         return "unknown"

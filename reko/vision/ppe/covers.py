@@ -1,4 +1,4 @@
-"""Whether a head or a face is covered (hard hat, mask): small logistic heads on frozen features.
+"""Whether a head, a face or a hand is covered (hard hat, mask, glove): small logistic heads on frozen features.
 
 No registry package ships a PPE model. `scripts/train_ppe_covers.py` fits one L2 logistic regression per cover
 on the CC0 hard-hat and face-mask sets (training half, grouped by image), and the curves that turn detector
@@ -10,6 +10,9 @@ training half (`scripts/train_ppe_covers.py` prints it):
   hard-hat heads that Reko placed itself (grouped 5-fold, calibrated): accuracy 0.90, bare-head recall 0.77,
   log-loss 0.18. A hue / saturation / value histogram of the head's top (hats are few, saturated colours) read
   0.90 / 0.80 but log-loss 0.41, and called a presenter before a cyan screen a hard hat: colour is not a hat;
+- a hand: Lite0 features of the hand crop, fitted (`scripts/train_hand_cover.py`, its own file
+  `ppe-hand-cover`) on hands Reko located on the same photos and labelled glove / bare by eye
+  (`docs/hand-cover-labels.md`): no glove data set exists;
 - a face: the face-wear vector (`FaceWearEstimator.face_vectors`: texture maps of the age network and colour and
   edge bands, on the face aligned by its 5 keypoints): accuracy 0.94 against 0.72-0.86 for Lite0 crops at the
   set's small faces (median 20 px).
@@ -82,6 +85,32 @@ class CoverModels:
         return cls(heads, placements, curves)
 
 
+@dataclass(frozen=True)
+class HandCoverModel:
+    """P(glove) of hand crops' features: the logistic head, then its calibration curve."""
+
+    head: LogisticHead
+    curve: LogisticCurve
+    margin: float  # context around a hand's box in its crop, chosen by the script (a glove's cuff is at the edge)
+
+    def probability(self, features: np.ndarray) -> np.ndarray:
+        """(n,) float32 calibrated P(glove) from (n, 1280) image features of hand crops."""
+        if not len(features):
+            return np.zeros(0, np.float32)
+        return self.curve.probability(self.head.probability(features))
+
+    @classmethod
+    def load(cls, path: Path) -> HandCoverModel:
+        with np.load(path) as stored:
+            head = LogisticHead(stored["hand_cover.mean"], stored["hand_cover.scale"], stored["hand_cover.weights"],
+                                float(stored["hand_cover.bias"][0]))
+            curve = LogisticCurve(*map(float, stored["curve.hand_cover"]))
+            margin = float(stored["hand_cover.margin"][0])
+        if head.weights.shape != (IMAGE_FEATURES_DIMENSIONS,):
+            raise ModelError("ppe-hand-cover: fitted on other features; rerun scripts/train_hand_cover.py")
+        return cls(head, curve, margin)
+
+
 def crop(rgb: np.ndarray, box: np.ndarray, margin: float) -> np.ndarray:
     """The box widened by `margin` of its size on every side, cut to the image (at least a few pixels)."""
     height, width = rgb.shape[:2]
@@ -97,10 +126,10 @@ FaceVectors = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (rgb, (m, 5, 2) 
 
 
 class CoverEstimator:
-    """Probabilities that heads wear a hard hat and faces a mask.
+    """Probabilities that heads wear a hard hat, faces a mask and hands a glove.
 
     Args:
-        runtime: for the image features and the `ppe-covers` file.
+        runtime: for the image features and the `ppe-covers` and `ppe-hand-cover` files.
         face_vectors: the face pipeline's `FaceWearEstimator.face_vectors` (its sessions, shared).
         face_dimensions: the length of what `face_vectors` returns.
     """
@@ -109,6 +138,7 @@ class CoverEstimator:
         self.features = ImageFeatures(runtime)
         self.face_vectors = face_vectors
         self.models = CoverModels.load(runtime.model_path("ppe-covers"), face_dimensions)
+        self.gloves = HandCoverModel.load(runtime.model_path("ppe-hand-cover"))
 
     def head_features(self, rgb: np.ndarray, heads: np.ndarray) -> np.ndarray:
         """(n, HEAD_DIMENSIONS) features of the (n, 4) xyxy head boxes' crops, one batched network pass."""
@@ -117,6 +147,17 @@ class CoverEstimator:
     def heads_covered(self, rgb: np.ndarray, heads: np.ndarray) -> np.ndarray:
         """(n,) float32 P(hard hat on head) for (n, 4) xyxy head boxes."""
         return self.models.cover_probability("head_cover", self.head_features(rgb, heads))
+
+    def heads_and_hands_covered(
+        self, rgb: np.ndarray, heads: np.ndarray, hands: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(n,) P(hard hat) of (n, 4) xyxy heads and (m,) P(glove) of (m, 4) xyxy hands, in one batched feature
+        pass: heads and hands share batches of `FEATURE_BATCH_SIZE` crops."""
+        crops = [crop(rgb, box, HEAD_CROP_MARGIN) for box in heads]
+        crops += [crop(rgb, box, self.gloves.margin) for box in hands]
+        features = self.features.describe(crops)
+        return (self.models.cover_probability("head_cover", features[: len(heads)]),
+                self.gloves.probability(features[len(heads) :]))
 
     def faces_covered(self, rgb: np.ndarray, face_keypoints: np.ndarray) -> np.ndarray:
         """(m,) float32 P(mask on face) for (m, 5, 2) face keypoints."""
