@@ -36,6 +36,7 @@ ACKNOWLEDGED_PER_ROUND = 8
 # Each round kills once a call in flight has run this fraction of a median call, so kills fall at different
 # points of a call: near 1 in or just after its write (the models take all but the last milliseconds).
 KILL_FRACTIONS = (0.5, 0.8, 1.0)
+MAX_KILL_ATTEMPTS = 2 * KILL_ROUNDS  # kills that miss every call (see the test) are retried, up to this many in all
 FACES_PER_CALL = 3  # the image below: three astronauts side by side, all three pass QualityFilter AUTO
 LIST_PAGE_SIZE = 25  # small, so the listing after a restart crosses several pages
 SEARCH_MAX_FACES = 4096  # the API's maximum: every face in the collection fits in one answer
@@ -210,13 +211,18 @@ def test_kill_9_during_index_faces_loses_no_acknowledged_face(tmp_path: Path, ba
     server = serve(tmp_path, *backend_flags)
     try:
         make_client(server.url).create_collection(CollectionId=COLLECTION_ID)
-        for kill_round in range(KILL_ROUNDS):
-            in_flight = run_and_kill(server, ledger, image, KILL_FRACTIONS[kill_round % len(KILL_FRACTIONS)])
-            # The kill landed in calls the server had taken: at least one of them died with its connection.
-            assert any(call.outcome == "connection error" for call in in_flight), in_flight
+        landed = attempts = 0
+        while landed < KILL_ROUNDS and attempts < MAX_KILL_ATTEMPTS:
+            attempts += 1
+            in_flight = run_and_kill(server, ledger, image, KILL_FRACTIONS[landed % len(KILL_FRACTIONS)])
+            # A kill lands when a call the server had taken dies with its connection. A late kill can instead come
+            # just after the server sent its last answers (faster calls make that likelier): that round still
+            # checks recovery, but does not count.
+            landed += any(call.outcome == "connection error" for call in in_flight)
             assert not ledger.unexpected(), ledger.unexpected()
             server = serve(tmp_path, *backend_flags)
             check_recovered(server, ledger, image)
+        assert landed == KILL_ROUNDS, f"only {landed} of {attempts} kills landed in a call"
     finally:
         if server.process.poll() is None:
             stop_server(server)
