@@ -64,8 +64,8 @@ MODELS: tuple[ModelSpec, ...] = (
         sha256="fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee",
         licence="package MIT; weights Apache-2.0 (OpenCV Zoo)",
         kind="prepared",
-        prepare="fold_block_quantized+prelu_as_relu_min",
-        prepare_revision=3,  # r2: symbolic batch; r3: PRelu rewritten (same outputs, faster)
+        prepare="fold_block_quantized+prelu_as_max",
+        prepare_revision=4,  # r2: symbolic batch; r3: PRelu rewritten (same outputs, faster); r4: with Max
     ),
     ModelSpec(
         name="age-estimator",
@@ -177,8 +177,8 @@ MODELS: tuple[ModelSpec, ...] = (
         sha256="9c88e6047ec329cc05345b9f58f85329a1096bdb69ab1f69cd320a58ce9e1847",
         licence="Apache-2.0 (Google MediaPipe); converted by scripts/convert_face_mesh.py",
         kind="prepared",
-        prepare="symbolic_batch+prelu_as_relu_min",
-        prepare_revision=2,  # r2: PRelu rewritten (same outputs, twice as fast)
+        prepare="symbolic_batch+prelu_as_max",
+        prepare_revision=3,  # r2: PRelu rewritten (same outputs, twice as fast); r3: with Max where it can
         bundled_source=True,
     ),
     ModelSpec(
@@ -191,8 +191,8 @@ MODELS: tuple[ModelSpec, ...] = (
         sha256="e736e92ed0adf3d86adf5f0b61d65b441d5abf5295ff36993a388430f1ca263b",
         licence="Apache-2.0 (Google MediaPipe); converted by scripts/convert_face_mesh.py",
         kind="prepared",
-        prepare="symbolic_batch+prelu_as_relu_min",
-        prepare_revision=2,  # r2: PRelu rewritten (same outputs, twice as fast)
+        prepare="symbolic_batch+prelu_as_max",
+        prepare_revision=3,  # r2: PRelu rewritten (same outputs, twice as fast); r3: with Max where it can
         bundled_source=True,
     ),
     ModelSpec(
@@ -333,7 +333,7 @@ def _preparers() -> dict[str, Preparer]:
         keep_image_feature_maps,
         keep_pooled_image_features,
     )
-    from reko.vision.prelu import prelu_as_relu_min
+    from reko.vision.prelu import prelu_as_max
     from reko.vision.quantization import fold_block_quantized
 
     return {
@@ -343,7 +343,7 @@ def _preparers() -> dict[str, Preparer]:
         "keep_image_feature_maps": keep_image_feature_maps,
         "keep_pooled_image_features": keep_pooled_image_features,
         "symbolic_batch": symbolic_batch,
-        "prelu_as_relu_min": prelu_as_relu_min,
+        "prelu_as_max": prelu_as_max,
     }
 
 
