@@ -51,6 +51,9 @@ LABEL_FILES = (
     LabelFile("face_expressions", ("smile", "eyes_open", "mouth_open")),
     LabelFile("face_wear", ("eyeglasses", "sunglasses", "beard", "mustache", "occluded")),
     LabelFile("lfw_gender", ("label",)),
+    # hands Reko located on the PPE sets (glove / bare / unclear; docs/hand-cover-labels.md): the same seed and
+    # share drew the 31 rows of second_look/hand_cover.csv
+    LabelFile("hand_cover", ("hand_cover",)),
 )
 
 

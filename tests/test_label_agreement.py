@@ -15,7 +15,7 @@ from bench.label_samples import EVERY_FACE, UNSELECTED, score_by_sample, subset_
 from scripts.draw_second_look import LABEL_FILES, LabelFile, draw_rows
 
 LABELS_DIR = Path(__file__).resolve().parents[1] / "bench" / "labels"
-ALLOWED_VALUES = {"label": {"male", "female"}}
+ALLOWED_VALUES = {"label": {"male", "female"}, "hand_cover": {"glove", "bare", "unclear"}}
 
 
 @pytest.mark.parametrize(
