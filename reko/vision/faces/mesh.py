@@ -15,7 +15,6 @@ points 33/133 (the image-left eye in an unmirrored photo; centre first), 473-477
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -164,10 +163,12 @@ class FaceMesh:
                         with_iris: bool | None = None) -> Callable[[], list[FaceMeshResult]]:
         """Start the meshes of every face on the pool; the returned function waits for them.
 
-        The faces are shared out in up to two chunks per pool worker, each chunk's crops run as one batch;
-        a chunk hands its eyes straight to the pool (the eyes of its faces seen on the image's left, and the
-        others), so no worker waits for every mesh before the first iris starts and the caller's thread is
-        free in the meantime (the face pipeline runs age, wear and expressions on it).
+        The faces are shared out in up to two chunks per pool worker, each chunk's crops run as one batch,
+        then its faces' eyes as one more batch on the same worker (the other eye mirrored in), so no worker
+        waits for every mesh before the first iris starts and the caller's thread is free in the meantime (the
+        face pipeline runs age, wear and expressions on it). Handing the eyes back to the pool as two more
+        tasks instead gave the same answers at the same speed (A/B interleaved, 120 requests each, idle cores:
+        one face with ALL 20.9 / 20.5 ms, the 9-face crowd 84.4 / 82.3 ms) for twice the tasks.
 
         Args:
             rgb: (H, W, 3) uint8 RGB image.
@@ -203,9 +204,8 @@ class FaceMesh:
                     found += [FaceMeshResult(np.vstack([mesh, _corner_midpoints(mesh)]).astype(np.float32), presence)
                               for mesh, presence in meshes]
                     continue
-                sides = [side.result() for side in eyes]
                 for index, (mesh, presence) in enumerate(meshes):
-                    (left_iris, left_contour), (right_iris, right_contour) = sides[0][index], sides[1][index]
+                    (left_iris, left_contour), (right_iris, right_contour) = eyes[index], eyes[len(meshes) + index]
                     found.append(FaceMeshResult(
                         points=np.vstack([mesh, left_iris, right_iris]).astype(np.float32), presence=presence,
                         eye_contours=np.stack([left_contour, right_contour]).astype(np.float32),
@@ -216,18 +216,17 @@ class FaceMesh:
 
     def _mesh_chunk(
         self, rgb: np.ndarray, crops: Sequence[_Crop], iris_session: ort.InferenceSession | None
-    ) -> tuple[list[tuple[np.ndarray, float]], list[Future[list[tuple[np.ndarray, np.ndarray]]]] | None]:
-        """The meshes of some faces (a pool task), and the two iris tasks it starts for their eyes."""
+    ) -> tuple[list[tuple[np.ndarray, float]], list[tuple[np.ndarray, np.ndarray]] | None]:
+        """The meshes of some faces (a pool task), then their eyes: every image-left eye, then every other."""
         meshes = self._run_meshes(rgb, crops)
         if self.refine:
             meshes = self._run_meshes(rgb, [_landmark_crop(mesh) for mesh, _ in meshes])
         if iris_session is None:
             return meshes, None
         # The model knows one eye only: the image-right eye is mirrored in and its points mirrored back.
-        sides = [[_eye_crop(mesh, corners) for mesh, _ in meshes] for corners in (EYE_CORNERS_A, EYE_CORNERS_B)]
-        eyes = [self._runtime.submit(_run_irises, rgb, side, mirror, iris_session)
-                for side, mirror in zip(sides, (False, True), strict=True)]
-        return meshes, eyes
+        eyes = [_eye_crop(mesh, corners) for corners in (EYE_CORNERS_A, EYE_CORNERS_B) for mesh, _ in meshes]
+        mirrored = [False] * len(meshes) + [True] * len(meshes)
+        return meshes, _run_irises(rgb, eyes, mirrored, iris_session)
 
     def _box_crop(self, box: np.ndarray, keypoints: np.ndarray) -> _Crop:
         """The first crop: a square around the detector box, eye line level, nudged down the face."""
@@ -263,16 +262,16 @@ def _eye_crop(mesh: np.ndarray, corners: tuple[int, int]) -> _Crop:
 
 
 def _run_irises(
-    rgb: np.ndarray, crops: Sequence[_Crop], mirror: bool, session: ort.InferenceSession
+    rgb: np.ndarray, crops: Sequence[_Crop], mirrored: Sequence[bool], session: ort.InferenceSession
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per eye crop, one batched run: (5, 3) iris points and (71, 3) eye contour in image pixels."""
     name = session.get_inputs()[0].name
-    batch = np.concatenate([crop.cut(rgb, mirror=mirror) for crop in crops])
+    batch = np.concatenate([crop.cut(rgb, mirror=mirror) for crop, mirror in zip(crops, mirrored, strict=True)])
     contours, irises = session.run(None, {name: batch})
     return [
         (crop.points_to_image(np.asarray(iris, np.float64).reshape(IRIS_POINTS, 3), mirror=mirror),
          crop.points_to_image(np.asarray(contour, np.float64).reshape(EYE_CONTOUR_POINTS, 3), mirror=mirror))
-        for crop, contour, iris in zip(crops, contours, irises, strict=True)
+        for crop, mirror, contour, iris in zip(crops, mirrored, contours, irises, strict=True)
     ]
 
 
