@@ -56,13 +56,14 @@ class FeatureGrid:
 class FeatureMaps:
     """The `image-feature-maps` model (EfficientNet-Lite0 cut at stride 16 and 32, any input size)."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, side_px: int = DETECTION_SIDE_PX) -> None:
         self._session = runtime.session("image-feature-maps")
         self._input_name = self._session.get_inputs()[0].name
+        self._side_px = side_px  # another side only for measuring (scripts/measure_custom_label_detection.py)
 
     def describe(self, rgb: np.ndarray) -> FeatureGrid:
         height, width = rgb.shape[:2]
-        factor = DETECTION_SIDE_PX / max(height, width)
+        factor = self._side_px / max(height, width)
         grid_h = max(2, round(height * factor / 32)) * 32
         grid_w = max(2, round(width * factor / 32)) * 32
         shrinking = grid_h * grid_w < height * width
