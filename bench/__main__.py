@@ -17,6 +17,7 @@ from bench import (
     collections,
     collections_wire,
     custom_labels,
+    custom_labels_folds,
     face_age_gender,
     face_compare,
     face_detection,
@@ -73,6 +74,10 @@ SUITES: dict[str, tuple[str, Callable[[Path], Rows]]] = {
         "Custom Labels through HTTP: held-back F1 at the assumed thresholds, training time, DetectCustomLabels "
         "latency (ppe sets)",
         custom_labels.run,
+    ),
+    "custom-labels-folds": (
+        "Custom Labels F1 by 5-fold cross-validation grouped by photo (each fold a project trained through HTTP)",
+        custom_labels_folds.run,
     ),
     "ppe": (
         "DetectProtectiveEquipment end to end on the PPE sets' reporting half (fitted on the other half); latency",

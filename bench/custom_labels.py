@@ -20,6 +20,7 @@ import json
 import re
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ MAX_TRAIN_PER_LABEL = 50
 MAX_HELD_BACK = 100
 TRAIN_PHOTO_SHARE = 0.7
 HARD_HAT_TRAIN_PHOTOS = 80
+MASK_LABELS = ("with_mask", "without_mask")
 WARM_UP_CALLS = 3
 
 
@@ -69,33 +71,46 @@ def classification_line(source: str, label: str) -> str:
         "class-name": label, "type": "groundtruth/image-classification", "human-annotated": "yes"}})
 
 
-def mask_manifests(data_dir: Path, bucket_dir: Path) -> tuple[list[str], list[str]]:
+def mask_crops(data_dir: Path, bucket_dir: Path) -> list[tuple[int, str, str]]:
+    """Every with / without mask crop (faces >= 16 px) of the mask set, written to the bucket, in natural photo
+    order: (photo index, label, manifest line)."""
     masks = data_dir / "ppe" / "face_mask_detection"
-    files = sorted((masks / "annotations").glob("*.xml"), key=natural)
-    cut = round(len(files) * TRAIN_PHOTO_SHARE)
-    train: list[str] = []
-    test: list[str] = []
-    per_label = {"with_mask": 0, "without_mask": 0}
-    for index, xml_path in enumerate(files):
+    crops: list[tuple[int, str, str]] = []
+    for index, xml_path in enumerate(sorted((masks / "annotations").glob("*.xml"), key=natural)):
         _, boxes = voc(xml_path)
         rgb = np.asarray(Image.open(masks / "images" / f"{xml_path.stem}.png").convert("RGB"))
         for number, (label, left, top, width, height) in enumerate(boxes):
-            if label not in per_label or min(width, height) < 16:
-                continue
-            if index < cut and per_label[label] >= MAX_TRAIN_PER_LABEL or index >= cut and len(test) >= MAX_HELD_BACK:
+            if label not in MASK_LABELS or min(width, height) < 16:
                 continue
             crop = rgb[int(top): int(top + height), int(left): int(left + width)]
             data = jpeg(np.asarray(Image.fromarray(crop).resize((CROP_PX, CROP_PX), Image.Resampling.BICUBIC)))
             line = classification_line(put(bucket_dir, f"masks/{xml_path.stem}-{number}.jpg", data), label)
-            if index < cut:
-                per_label[label] += 1
-                train.append(line)
-            else:
-                test.append(line)
-    return train, test
+            crops.append((index, label, line))
+    return crops
 
 
-def hard_hat_manifests(data_dir: Path, bucket_dir: Path) -> tuple[list[str], list[str]]:
+def capped_training(crops: Iterable[tuple[int, str, str]]) -> list[str]:
+    """The first MAX_TRAIN_PER_LABEL crops of each label, in order (so 100 training images at most)."""
+    per_label = dict.fromkeys(MASK_LABELS, 0)
+    kept = []
+    for _, label, line in crops:
+        if per_label[label] < MAX_TRAIN_PER_LABEL:
+            per_label[label] += 1
+            kept.append(line)
+    return kept
+
+
+def mask_manifests(data_dir: Path, bucket_dir: Path) -> tuple[list[str], list[str]]:
+    """The documented split: crops of the first 70 % of the photos train (capped), the rest are held back."""
+    crops = mask_crops(data_dir, bucket_dir)
+    photo_count = len(list((data_dir / "ppe" / "face_mask_detection" / "annotations").glob("*.xml")))
+    cut = round(photo_count * TRAIN_PHOTO_SHARE)
+    train = capped_training(crop for crop in crops if crop[0] < cut)
+    return train, [line for index, _, line in crops if index >= cut][:MAX_HELD_BACK]
+
+
+def hard_hat_lines(data_dir: Path, bucket_dir: Path) -> list[str]:
+    """One object-detection manifest line per hard-hat photo (written to the bucket), in natural order."""
     hats = data_dir / "ppe" / "hard_hat_workers"
     files = sorted((hats / "annotations").glob("*.xml"), key=natural)
     lines = []
@@ -113,10 +128,20 @@ def hard_hat_manifests(data_dir: Path, bucket_dir: Path) -> tuple[list[str], lis
             "bounding-box-metadata": {"class-map": {"0": "helmet", "1": "head"},
                                       "type": "groundtruth/object-detection", "human-annotated": "yes"},
         }))
+    return lines
+
+
+def hard_hat_manifests(data_dir: Path, bucket_dir: Path) -> tuple[list[str], list[str]]:
+    """The documented split: the first 80 photos train, the last 20 are held back."""
+    lines = hard_hat_lines(data_dir, bucket_dir)
     return lines[:HARD_HAT_TRAIN_PHOTOS], lines[HARD_HAT_TRAIN_PHOTOS:]
 
 
-def train_and_measure(rekognition, server_dir: Path, name: str, train: list[str], test: list[str]) -> dict:
+def train_version(
+    rekognition, server_dir: Path, name: str, train: list[str], test: list[str]
+) -> tuple[str, dict, float]:
+    """A new project trained on `train` and evaluated on `test` through the API: the version's ARN, its description
+    (TRAINING_COMPLETED) and the seconds from CreateProjectVersion to the end of training."""
     bucket_dir = server_dir / "s3" / BUCKET
     project = rekognition.create_project(ProjectName=name)["ProjectArn"]
     for kind, lines in (("TRAIN", train), ("TEST", test)):
@@ -135,6 +160,12 @@ def train_and_measure(rekognition, server_dir: Path, name: str, train: list[str]
     training_s = time.perf_counter() - started
     if version["Status"] != "TRAINING_COMPLETED":
         raise RuntimeError(f"{name}: {version['Status']}: {version['StatusMessage']}")
+    return arn, version, training_s
+
+
+def train_and_measure(rekognition, server_dir: Path, name: str, train: list[str], test: list[str]) -> dict:
+    bucket_dir = server_dir / "s3" / BUCKET
+    arn, version, training_s = train_version(rekognition, server_dir, name, train, test)
     summary_object = version["EvaluationResult"]["Summary"]["S3Object"]
     summary = json.loads((server_dir / "s3" / summary_object["Bucket"] / summary_object["Name"]).read_text())
     rekognition.start_project_version(ProjectVersionArn=arn, MinInferenceUnits=1)

@@ -15,6 +15,22 @@ held-back cells, 30000 49 %; a gradient-boosted regressor on 64 principal compon
 (0.411 against 0.465). Longer side 640: at 512 the same cross-validation gave 0.394 (the feature maps took 168 ms
 an image against 240 ms at 640, 2 cores under a load of ~9). What limits F1 is
 localisation at IoU 0.5 on heads of 20-40 px (cells are told apart well: held-back cell AUC 0.97 helmet, 0.99 head).
+
+Tried again on 2026-11-30 with both stages, by `python -m scripts.measure_custom_label_detection` (3-fold CV inside
+the 80 training photos under three fold assignments, because one assignment moves macro F1 by ~0.03; the held-back
+20 unread; load 4-7 on 2 cores). Longer side 640: 0.616 / 0.598 / 0.569 (mean 0.594); 768: 0.601 / 0.628 / 0.626
+(0.618); 832: 0.658 / 0.676 / 0.583 (0.639); 1024: 0.624 on the first assignment only. Upscaling helps a little
+but the maps cost 1.4-2.7x (one 416 px photo at load ~0.5: 55 ms at 640, 96 ms at 832, 150 ms at 1024), which
+would take DetectCustomLabels past its 120 ms p50 target (103 ms idle at 640): 640 kept. Left, each worse or within
+the noise on the same assignments (ad-hoc variants of that script): NMS IoU 0.5 for the first stage's candidates
+(0.645 / 0.588 / 0.576), 0.45 for both (0.647 / 0.578 / 0.595); refining every candidate cell before one NMS
+(0.594, first assignment); the second stage sampling the box's edges (mean 0.568), a ring around it (0.550) or 5x5
+points reaching a quarter beyond it (0.582); fitting on the photos at 640 and 832 together, judging at 640
+(0.562 / 0.547 / 0.544); an MLP (128 hidden, scikit-learn) for the first stage's boxes (0.459) or the second's
+(0.100, left undebugged).
+Thresholds from 5 folds instead of 3, nested inside the same CV (each outer fold's thresholds from its own
+training photos, as training does): 0.547 -> 0.564 at the assumed thresholds (0.538 / 0.601 / 0.552 against
+0.546 / 0.556 / 0.538), within the noise; the assumed thresholds cost ~0.05 against the F1-best ones.
 """
 
 from __future__ import annotations
@@ -56,13 +72,14 @@ class FeatureGrid:
 class FeatureMaps:
     """The `image-feature-maps` model (EfficientNet-Lite0 cut at stride 16 and 32, any input size)."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, side_px: int = DETECTION_SIDE_PX) -> None:
         self._session = runtime.session("image-feature-maps")
         self._input_name = self._session.get_inputs()[0].name
+        self._side_px = side_px  # another side only for measuring (scripts/measure_custom_label_detection.py)
 
     def describe(self, rgb: np.ndarray) -> FeatureGrid:
         height, width = rgb.shape[:2]
-        factor = DETECTION_SIDE_PX / max(height, width)
+        factor = self._side_px / max(height, width)
         grid_h = max(2, round(height * factor / 32)) * 32
         grid_w = max(2, round(width * factor / 32)) * 32
         shrinking = grid_h * grid_w < height * width

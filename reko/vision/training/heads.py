@@ -4,6 +4,10 @@ One binary head per label (not one softmax) because Custom Labels' labels are no
 several, or none, and each label's Confidence must mean "this label applies". A label's threshold (the "assumed
 threshold" of the evaluation) is the one that maximises its F1 on out-of-fold probabilities of the training data,
 so the test data stays unseen until the evaluation.
+
+Also keeping a label only when it is the image's most probable one, where the training labels are exclusive (as
+with / without mask are): nested 5-fold CV inside the 82 face-mask training crops, 6 repeats, macro F1 0.928 ± 0.006
+without it, 0.931 ± 0.010 with it (load ~5 on 2 cores): no gain, so labels stay independent.
 """
 
 from __future__ import annotations
