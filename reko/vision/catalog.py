@@ -303,7 +303,7 @@ MODELS: tuple[ModelSpec, ...] = (
         package="project:reko",
         version="1",
         source_file="ppe-covers.npz",
-        sha256="b39c3da9a0b9a1c0bcd6d9d2012faf34d4179a8b5cbc01f7c711fbf400b1b7d2",
+        sha256="73a1e2de81a99fbe3933511f41bc095560af27541d1347b0ecae8f7c8dd3518d",
         licence="Apache-2.0 (this project); fitted by scripts/train_ppe_covers.py on the training half of the CC0 "
         "hard-hat and face-mask sets",
         kind="bundled",

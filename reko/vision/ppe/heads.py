@@ -12,7 +12,9 @@ head (IoU >= 0.4), a curve fitted on out-of-fold detections there.
 
 The image is described with its longer side at `HEAD_WORKING_SIDE_PX`: the hard-hat photos (416 px) enlarged
 twice, so a 15 px head spans ~4 cells (grouped 5-fold on the training half, head AP at IoU 0.4: 0.586 at 1x,
-0.605 at 1.5x, 0.616 at 2x). YuNet at 832x624 takes ~13 ms on 2 threads.
+0.605 at 1.5x, 0.616 at 2x, from a prototype of the training script). It runs on the pool beside the person
+detector, on one thread: 33-36 ms alone for a 640x480 photo (832x624) while other work loaded the 2 cores
+(load ~5; `python -m bench --only ppe`'s heads_ms), about a fifth of the request there.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import numpy as np
 
 from reko.vision.catalog import ModelError
 from reko.vision.labels.confidence import LogisticCurve
-from reko.vision.runtime import Runtime
+from reko.vision.runtime import SMALL_MODEL_THREADS, Runtime
 from reko.vision.training.detection import BoxHead, DetectionHeads, FeatureGrid, suppress_and_vote
 from reko.vision.training.heads import LinearHeads
 
@@ -109,7 +111,7 @@ class HeadMaps:
     """YuNet's inner maps of an image (the prepared `head-feature-maps`)."""
 
     def __init__(self, runtime: Runtime) -> None:
-        self._session = runtime.session("head-feature-maps")
+        self._session = runtime.session("head-feature-maps", SMALL_MODEL_THREADS)
 
     def describe(self, rgb: np.ndarray) -> MapsOfImage:
         """The maps of the image with its longer side at `HEAD_WORKING_SIDE_PX`, zero-padded to YuNet's multiple."""
