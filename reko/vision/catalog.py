@@ -303,7 +303,7 @@ MODELS: tuple[ModelSpec, ...] = (
         package="project:reko",
         version="1",
         source_file="ppe-covers.npz",
-        sha256="73a1e2de81a99fbe3933511f41bc095560af27541d1347b0ecae8f7c8dd3518d",
+        sha256="3c9efb4fc1da5d453ce0cba8ca72c784443c52ec075e106952456d8066ef829f",
         licence="Apache-2.0 (this project); fitted by scripts/train_ppe_covers.py on the training half of the CC0 "
         "hard-hat and face-mask sets",
         kind="bundled",
@@ -337,7 +337,7 @@ MODELS: tuple[ModelSpec, ...] = (
         package="project:reko",
         version="1",
         source_file="ppe-heads.npz",
-        sha256="108998db110558753ec6a8f713db3aa7cea0a2d46271a8596c0700b4bbfb4881",
+        sha256="2800b0d987cba080de61b3e0e0ce6654ae23f474275255ad548b97b29a7a309e",
         licence="Apache-2.0 (this project); fitted by scripts/train_head_detector.py on the training half of the CC0 "
         "hard-hat set",
         kind="bundled",
