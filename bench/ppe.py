@@ -187,13 +187,15 @@ def _inside_persons(truth: np.ndarray, persons: list[PersonEquipment]) -> int:
 
 
 def split_ms(pipeline: PpePipeline, rgb: np.ndarray) -> dict[str, float]:
-    """Median in-process time of each stage on one photo, each alone, and of the whole pipeline (where persons
-    and faces overlap on the pool, and the pose's persons run on it while the face covers run)."""
-    stages: dict[str, list[float]] = {"persons+faces": [], "pose": [], "covers": [], "in_process": []}
+    """Median in-process time of each stage on one photo, each alone, and of the whole pipeline (where persons,
+    faces and heads overlap on the pool, and the pose's persons run on it while the face covers run)."""
+    stages: dict[str, list[float]] = {"persons+faces": [], "heads": [], "pose": [], "covers": [], "in_process": []}
     for _ in range(SPLIT_RUNS):
         started = time.perf_counter()
         people = pipeline.finder.find(rgb)
         found_at = time.perf_counter()
+        pipeline.heads.find_heads(rgb)
+        detected_at = time.perf_counter()
         body = pipeline.pose.find_points(rgb, people.boxes)
         posed_at = time.perf_counter()
         located = locate(people, pipeline.models.placements, head_references(body), rgb.shape[1], rgb.shape[0])
@@ -203,7 +205,8 @@ def split_ms(pipeline: PpePipeline, rgb: np.ndarray) -> dict[str, float]:
         covered_at = time.perf_counter()
         pipeline.analyze(rgb)
         stages["persons+faces"].append((found_at - started) * 1000)
-        stages["pose"].append((posed_at - found_at) * 1000)
+        stages["heads"].append((detected_at - found_at) * 1000)
+        stages["pose"].append((posed_at - detected_at) * 1000)
         stages["covers"].append((covered_at - posed_at) * 1000)
         stages["in_process"].append((time.perf_counter() - covered_at) * 1000)
     return {f"{name}_ms": round(statistics.median(values), 1) for name, values in stages.items()}

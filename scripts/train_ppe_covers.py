@@ -6,8 +6,9 @@ with Reko's own detectors run on each photo as the server runs them:
 - the confidence curves: P(a located head matches a ground-truth head) from the face score or the pose's head
   score, P(a found face matches a ground-truth face) from the face score (logistic on the logit);
 - HEAD_COVER (helmet vs head): an L2 logistic regression on EfficientNet-Lite0 pooled features of the
-  ground-truth head crops and of the heads Reko placed and matched to them, plus the heads Reko placed
-  from faces on the face-mask training half as bare (its street photos hold no hard hat: checked by eye);
+  ground-truth head crops and of the heads Reko placed or its head detector found (P >= 0.5) and matched to
+  them, plus the heads Reko placed from faces or detected on the face-mask training half as bare (its street
+  photos hold no hard hat: checked by eye);
 - FACE_COVER (with_mask vs without_mask): the same on the face-wear vectors of the faces the face detector found
   and matched to ground truth (the vector needs the detector's keypoints);
 - each L2 strength is chosen by 5-fold cross-validation grouped by image inside the training half (log-loss),
@@ -41,6 +42,7 @@ from reko.vision.boxes import iou_matrix
 from reko.vision.image_features import ImageFeatures
 from reko.vision.labels.confidence import LogisticCurve
 from reko.vision.ppe.covers import HEAD_CROP_MARGIN, crop
+from reko.vision.ppe.heads import HeadDetector
 from reko.vision.ppe.parts import Placement, fit_placement
 from reko.vision.ppe.pose import BodyPose, head_references
 
@@ -125,6 +127,12 @@ def head_placements(found: list[Found]) -> dict[str, Placement]:
     return placements
 
 
+def reported_heads(detector: HeadDetector, rgb: np.ndarray) -> np.ndarray:
+    """(n, 4) xyxy boxes the head detector reports (P >= 0.5), as the pipeline lists them."""
+    heads = detector.find_heads(rgb)
+    return heads.boxes[heads.confidence >= 0.5]
+
+
 def choose_and_fit(name: str, features: np.ndarray, samples: Samples) -> tuple[Pipeline, np.ndarray]:
     """The head at the L2 strength whose calibrated out-of-fold log-loss is lowest, and its calibration curve.
 
@@ -157,6 +165,7 @@ def main(argv: Sequence[str]) -> None:
     faces = face_pipeline()
     finder = PeopleFinder(runtime, labels.detector, faces.detector, labels.confidence)
     pose = BodyPose(runtime)
+    head_detector = HeadDetector(runtime)
     hard_hats = find_all(finder, pose, halves(hard_hat_images(data_dir))[0])
     masks = find_all(finder, pose, halves(mask_images(data_dir))[0])
     placements = head_placements(hard_hats)
@@ -177,10 +186,14 @@ def main(argv: Sequence[str]) -> None:
             curve[1].append(int(index >= 0))
             if index >= 0:
                 head_samples.add(crop(rgb, head, HEAD_CROP_MARGIN), int(image.labels[index] == "helmet"), group)
+        for head in reported_heads(head_detector, rgb):
+            index = best_match(head, image.boxes, PART_MATCH_IOU)
+            if index >= 0:
+                head_samples.add(crop(rgb, head, HEAD_CROP_MARGIN), int(image.labels[index] == "helmet"), group)
     for image, rgb, people, pose_heads in masks:
         group = image.path.name
         found = locate(people, placements, pose_heads, rgb.shape[1], rgb.shape[0])
-        for head in found.heads[found.from_face]:
+        for head in [*found.heads[found.from_face], *reported_heads(head_detector, rgb)]:
             head_samples.add(crop(rgb, head, HEAD_CROP_MARGIN), 0, group)
         vectors = faces.wear.face_vectors(rgb, people.faces.keypoints)
         for face, score, vector in zip(people.faces.boxes, people.faces.scores, vectors, strict=True):

@@ -1,8 +1,8 @@
 """The models DetectProtectiveEquipment runs on one image: persons, their faces and heads, and the covers.
 
 The person detector is DetectLabels' COCO SSD and the face detector DetectFaces' YuNet: the same objects the
-engine's label and face pipelines hold (one ONNX Runtime session each per process). Faces run on the shared
-pool while this thread runs the person detector; then one batched feature pass describes every head and
+engine's label and face pipelines hold (one ONNX Runtime session each per process). Faces and heads run on the
+shared pool while this thread runs the person detector; then one batched feature pass describes every head and
 hand crop for the cover heads.
 """
 
@@ -14,13 +14,22 @@ import numpy as np
 
 from reko.pipelines.faces import FacePipeline
 from reko.pipelines.labels import LabelPipeline, needs_tiles
+from reko.vision.boxes import iou_matrix
 from reko.vision.faces.detector import FaceDetector
 from reko.vision.faces.wear import face_vector_names
-from reko.vision.labels.confidence import LabelConfidence
+from reko.vision.labels.confidence import LabelConfidence, LogisticCurve
 from reko.vision.labels.objects import DetectedObjects, ObjectDetector
 from reko.vision.ppe.covers import CoverEstimator, CoverModels
 from reko.vision.ppe.hands import Hands, find_hands
-from reko.vision.ppe.parts import HEAD_FROM_FACE, HEAD_FROM_POSE, Placement, assign_faces, clip_boxes
+from reko.vision.ppe.heads import HeadDetector, Heads
+from reko.vision.ppe.parts import (
+    HEAD_FROM_DETECTOR,
+    HEAD_FROM_FACE,
+    HEAD_FROM_POSE,
+    Placement,
+    assign_faces,
+    clip_boxes,
+)
 from reko.vision.ppe.pose import BodyPose, head_references
 from reko.vision.runtime import Runtime
 from reko.vision.types import FaceBoxes
@@ -28,6 +37,9 @@ from reko.vision.types import FaceBoxes
 MAX_PERSONS = 15  # Rekognition reports at most 15 persons, the largest
 # Rekognition returns predictions only at confidence >= 50 % (its documentation of MinConfidence).
 MIN_REPORTED_PROBABILITY = 0.5
+# A detected head and a head placed from a face or the pose are the same head above this overlap (judgement: two
+# ground-truth heads of the hard-hat set never overlap 0.4, and placed heads are looser than detected ones).
+SAME_HEAD_IOU = 0.3
 
 
 @dataclass(frozen=True)
@@ -171,6 +183,8 @@ class PpePipeline:
         self.finder = PeopleFinder(runtime, labels.detector, faces.detector, labels.confidence)
         self.covers = CoverEstimator(runtime, faces.wear.face_vectors, len(face_vector_names()))
         self.pose = BodyPose(runtime)
+        self.heads = HeadDetector(runtime)
+        self.runtime = runtime
 
     @property
     def models(self) -> CoverModels:
@@ -178,6 +192,7 @@ class PpePipeline:
 
     def analyze(self, rgb: np.ndarray) -> list[PersonEquipment]:
         """Every person found (largest first, at most 15) with face and head where they were seen."""
+        detected_heads = self.runtime.submit(self.heads.find_heads, rgb)
         people = self.finder.find(rgb)
         height, width = rgb.shape[:2]
         curves = self.models.curves
@@ -185,14 +200,12 @@ class PpePipeline:
         pending = self.pose.start(rgb, people.boxes)
         every_face_covered = self.covers.faces_covered(rgb, people.faces.keypoints)
         body = pending.result()
-        found = locate(people, self.models.placements, head_references(body), width, height)
+        placed = locate(people, self.models.placements, head_references(body), width, height)
+        merged = with_detected_heads(placed, placed_confidence(placed, people, curves), detected_heads.result())
+        found, person_confidence, head_confidence = merged.found, merged.person_confidence, merged.head_confidence
         from_face = found.from_face
         face_boxes = people.faces.boxes[found.face_index[from_face]]
         face_confidence = curves["face"].probability(people.faces.scores[found.face_index[from_face]])
-        person_confidence = found.person_scores.astype(np.float32)
-        person_confidence[found.face_only] = curves["face"].probability(found.person_scores[found.face_only])
-        head_confidence = curves["head_from_pose"].probability(found.head_scores)
-        head_confidence[from_face] = curves["head_from_face"].probability(found.head_scores[from_face])
         hands = find_hands(body)
         seen = seen_hands(hands)
         head_covered, hand_covered = self.covers.heads_and_hands_covered(rgb, found.heads, seen.boxes)
@@ -206,7 +219,7 @@ class PpePipeline:
             if head_confidence[i] >= MIN_REPORTED_PROBABILITY:
                 person = replace(person, head_box=found.heads[i], head_confidence=float(head_confidence[i]),
                                  head_covered=float(head_covered[i]),
-                                 head_source=HEAD_FROM_FACE if from_face[i] else HEAD_FROM_POSE)
+                                 head_source=int(merged.head_source[i]))
             j = face_row[i]
             if from_face[i] and face_confidence[j] >= MIN_REPORTED_PROBABILITY:
                 person = replace(person, face_box=face_boxes[j], face_confidence=float(face_confidence[j]),
@@ -214,6 +227,86 @@ class PpePipeline:
             person = _with_hands(person, seen, hand_covered, int(found.person_row[i]))  # -1: face only, no pose
             results.append(person)
         return results
+
+
+def placed_confidence(found: Located, people: People, curves: dict[str, LogisticCurve]) -> tuple[np.ndarray, ...]:
+    """(person, head) measured probabilities of `locate`'s rows: the person curve's or, for a person seen only by
+    face, the face curve's; the head curve of where the head was placed from (face or pose)."""
+    from_face = found.from_face
+    person_confidence = found.person_scores.astype(np.float32)
+    person_confidence[found.face_only] = curves["face"].probability(found.person_scores[found.face_only])
+    head_confidence = curves["head_from_pose"].probability(found.head_scores)
+    head_confidence[from_face] = curves["head_from_face"].probability(found.head_scores[from_face])
+    return person_confidence, head_confidence
+
+
+@dataclass(frozen=True)
+class Merged:
+    """`locate`'s persons with the head detector's heads merged in (rows sorted largest first again).
+
+    Attributes:
+        found: the persons; a person seen only as a detected head has face_index -1, person_row -1 and its
+            head's box as its box.
+        person_confidence, head_confidence: (n,) float32 measured probabilities.
+        head_source: (n,) int64 `HEAD_FROM_FACE`, `HEAD_FROM_POSE` or `HEAD_FROM_DETECTOR`.
+    """
+
+    found: Located
+    person_confidence: np.ndarray
+    head_confidence: np.ndarray
+    head_source: np.ndarray
+
+
+def with_detected_heads(found: Located, confidence: tuple[np.ndarray, ...], detected: Heads) -> Merged:
+    """Merge detected heads into the placed ones: the more probable box of the same head wins; a person without a
+    reported head takes a free detected head in the top of its box; every other detected head reported (P >= 50 %)
+    is a person of its own (crowds hide bodies: its box is the head's, all that was seen of that person).
+
+    Args:
+        confidence: `placed_confidence(found, ...)`: (person, head) probabilities of `found`'s rows.
+    """
+    person_confidence, head_confidence = (values.astype(np.float32).copy() for values in confidence)
+    heads = found.heads.copy()
+    source = np.where(found.from_face, HEAD_FROM_FACE, HEAD_FROM_POSE).astype(np.int64)
+    free = np.ones(len(detected.boxes), bool)
+    claimed = np.zeros(len(heads), bool)
+    overlaps = iou_matrix(detected.boxes, heads) if len(heads) and len(detected.boxes) else None
+    for j in range(len(detected.boxes)):  # most probable first
+        if overlaps is None:
+            break
+        candidates = np.where(claimed, -1.0, overlaps[j])
+        i = int(np.argmax(candidates))
+        if candidates[i] < SAME_HEAD_IOU:
+            continue
+        claimed[i], free[j] = True, False
+        if detected.confidence[j] > head_confidence[i]:
+            heads[i], head_confidence[i], source[i] = detected.boxes[j], detected.confidence[j], HEAD_FROM_DETECTOR
+    free &= detected.confidence >= MIN_REPORTED_PROBABILITY
+    headless = np.flatnonzero(~found.face_only & (head_confidence < MIN_REPORTED_PROBABILITY))
+    owners = assign_faces(found.boxes[headless], detected.boxes[free])
+    for i, j in zip(headless[owners >= 0], np.flatnonzero(free)[owners[owners >= 0]], strict=True):
+        heads[i], head_confidence[i], source[i] = detected.boxes[j], detected.confidence[j], HEAD_FROM_DETECTOR
+        free[j] = False
+    extra = np.flatnonzero(free)
+    count = len(extra)
+    boxes = np.concatenate([found.boxes, detected.boxes[extra]])
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    order = np.argsort(-areas, kind="stable")
+    merged = Located(
+        boxes=boxes[order],
+        person_scores=np.concatenate([found.person_scores, detected.confidence[extra]])[order],
+        face_only=np.concatenate([found.face_only, np.zeros(count, bool)])[order],
+        face_index=np.concatenate([found.face_index, np.full(count, -1, np.int64)])[order],
+        heads=np.concatenate([heads, detected.boxes[extra]])[order],
+        head_scores=np.concatenate([found.head_scores, detected.confidence[extra]])[order],
+        person_row=np.concatenate([found.person_row, np.full(count, -1, np.int64)])[order],
+    )
+    return Merged(
+        merged,
+        np.concatenate([person_confidence, detected.confidence[extra]])[order],
+        np.concatenate([head_confidence, detected.confidence[extra]])[order],
+        np.concatenate([source, np.full(count, HEAD_FROM_DETECTOR, np.int64)])[order],
+    )
 
 
 @dataclass(frozen=True)

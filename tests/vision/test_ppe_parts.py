@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from reko.pipelines.ppe import Located, with_detected_heads
 from reko.vision.ppe.covers import crop
 from reko.vision.ppe.hands import find_hands
-from reko.vision.ppe.parts import Placement, assign_faces, fit_placement
+from reko.vision.ppe.heads import Heads
+from reko.vision.ppe.parts import HEAD_FROM_DETECTOR, HEAD_FROM_FACE, Placement, assign_faces, fit_placement
 from reko.vision.ppe.pose import LEFT_HAND_POINTS, POSE_POINTS, BodyPoints, head_references, person_crop
 
 
@@ -75,3 +77,27 @@ def test_the_pose_head_reference_sits_on_the_visible_head_points() -> None:
     boxes, scores = head_references(BodyPoints(points, visibility, np.array([0.5], np.float32)))
     np.testing.assert_allclose(boxes[0], [80, 30, 120, 70], atol=0.01)
     assert scores[0] == pytest.approx(0.9 * 10 / 11 * 0.5)
+
+
+def test_detected_heads_merge_into_persons_or_become_persons() -> None:
+    # person 0: a face-placed head at 90 %; person 1: a pose-placed head too unsure to report (20 %)
+    found = Located(
+        boxes=np.array([[0, 0, 100, 300], [200, 0, 300, 300]], np.float32),
+        person_scores=np.array([0.9, 0.8]), face_only=np.array([False, False]), face_index=np.array([0, -1]),
+        heads=np.array([[30, 0, 70, 40], [400, 400, 410, 410]], np.float32),
+        head_scores=np.array([0.9, 0.2]), person_row=np.array([0, 1]),
+    )
+    detected = Heads(
+        boxes=np.array([[32, 2, 72, 42], [230, 10, 270, 50], [500, 10, 530, 40]], np.float32),
+        confidence=np.array([0.8, 0.7, 0.6], np.float32),
+    )
+    merged = with_detected_heads(found, (np.array([0.9, 0.8]), np.array([0.9, 0.2])), detected)
+    # the same head as the face-placed one, less sure: the face's box stays; person 1 takes the head in its top;
+    # the third head is a person of its own, boxed as the head, last (smallest)
+    np.testing.assert_array_equal(merged.found.heads[0], found.heads[0])
+    assert merged.head_source.tolist() == [HEAD_FROM_FACE, HEAD_FROM_DETECTOR, HEAD_FROM_DETECTOR]
+    np.testing.assert_array_equal(merged.found.heads[1], detected.boxes[1])
+    np.testing.assert_array_equal(merged.found.boxes[2], detected.boxes[2])
+    np.testing.assert_allclose(merged.head_confidence, [0.9, 0.7, 0.6], atol=1e-6)
+    np.testing.assert_allclose(merged.person_confidence, [0.9, 0.8, 0.6], atol=1e-6)
+    assert merged.found.person_row.tolist() == [0, 1, -1] and merged.found.face_index.tolist() == [0, -1, -1]

@@ -18,6 +18,7 @@ import numpy as np
 FACE_CENTRE_MAX_DEPTH_FRACTION = 0.6
 HEAD_FROM_FACE = 0
 HEAD_FROM_POSE = 1
+HEAD_FROM_DETECTOR = 2  # the head detector's own box (`heads.py`)
 
 
 @dataclass(frozen=True)

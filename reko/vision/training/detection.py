@@ -62,11 +62,15 @@ MAX_NEGATIVE_CELLS = 40_000
 
 @dataclass(frozen=True)
 class FeatureGrid:
-    """(gh, gw, 432) cell descriptions of one image and the factors from image pixels to grid-input pixels."""
+    """(gh, gw, d) cell descriptions of one image and the factors from image pixels to grid-input pixels.
+
+    Custom Labels' grids are Lite0's (d 432, 16 px cells); PPE's head detector reads YuNet's (`ppe.heads`, 8 px).
+    """
 
     cells: np.ndarray
     scale_x: float
     scale_y: float
+    stride_px: int = STRIDE_PX
 
 
 class FeatureMaps:
@@ -103,12 +107,13 @@ class TrainingBox:
 def cell_centres(grid: FeatureGrid) -> tuple[np.ndarray, np.ndarray]:
     """(gh, gw) x and y of each cell's centre, in grid-input pixels."""
     rows, columns = np.mgrid[0 : grid.cells.shape[0], 0 : grid.cells.shape[1]]
-    return (columns + 0.5) * STRIDE_PX, (rows + 0.5) * STRIDE_PX
+    return (columns + 0.5) * grid.stride_px, (rows + 0.5) * grid.stride_px
 
 
 def cell_targets(grid: FeatureGrid, boxes: Sequence[TrainingBox]) -> tuple[np.ndarray, np.ndarray]:
     """(gh, gw) int: 0 background, -1 ignored, i + 1 centre of a box of label i; (gh, gw, 4) box targets."""
     centre_x, centre_y = cell_centres(grid)
+    stride = grid.stride_px
     classes = np.zeros(centre_x.shape, np.int32)
     targets = np.zeros((*centre_x.shape, 4), np.float32)
     for box in sorted(boxes, key=lambda item: -item.width * item.height):  # small boxes win shared cells
@@ -117,13 +122,13 @@ def cell_targets(grid: FeatureGrid, boxes: Sequence[TrainingBox]) -> tuple[np.nd
         inside = (centre_x >= x0) & (centre_x <= x1) & (centre_y >= y0) & (centre_y <= y1)
         classes[inside & (classes == 0)] = -1
         mid_x, mid_y = (x0 + x1) / 2, (y0 + y1) / 2
-        core = (np.abs(centre_x - mid_x) <= max((x1 - x0) / 4, STRIDE_PX / 2)) & (
-            np.abs(centre_y - mid_y) <= max((y1 - y0) / 4, STRIDE_PX / 2)
+        core = (np.abs(centre_x - mid_x) <= max((x1 - x0) / 4, stride / 2)) & (
+            np.abs(centre_y - mid_y) <= max((y1 - y0) / 4, stride / 2)
         )
         classes[core] = box.label_index + 1
         targets[core] = np.stack([
-            (mid_x - centre_x[core]) / STRIDE_PX, (mid_y - centre_y[core]) / STRIDE_PX,
-            np.full(core.sum(), np.log((x1 - x0) / STRIDE_PX)), np.full(core.sum(), np.log((y1 - y0) / STRIDE_PX)),
+            (mid_x - centre_x[core]) / stride, (mid_y - centre_y[core]) / stride,
+            np.full(core.sum(), np.log((x1 - x0) / stride)), np.full(core.sum(), np.log((y1 - y0) / stride)),
         ], axis=-1)
     return classes, targets
 
@@ -148,9 +153,10 @@ class DetectionHeads:
 
 
 def fit_detection(
-    grids: Sequence[FeatureGrid], boxes: Sequence[Sequence[TrainingBox]], label_count: int
+    grids: Sequence[FeatureGrid], boxes: Sequence[Sequence[TrainingBox]], label_count: int, *,
+    c: float = DETECTION_HEAD_C, ridge_alpha: float = BOX_RIDGE_ALPHA, max_negative_cells: int = MAX_NEGATIVE_CELLS,
 ) -> DetectionHeads:
-    """Fit the cell heads and the box regression on training images' grids and boxes."""
+    """Fit the cell heads and the box regression on training images' grids and boxes (defaults: Custom Labels')."""
     rng = np.random.default_rng(0)
     features: list[np.ndarray] = []
     classes: list[np.ndarray] = []
@@ -166,18 +172,18 @@ def fit_detection(
         box_targets.append(targets.reshape(-1, 4)[labels > 0])
     all_features, all_classes = np.concatenate(features), np.concatenate(classes)
     negatives = np.flatnonzero(all_classes == 0)
-    if len(negatives) > MAX_NEGATIVE_CELLS:
-        dropped = rng.choice(negatives, len(negatives) - MAX_NEGATIVE_CELLS, replace=False)
+    if len(negatives) > max_negative_cells:
+        dropped = rng.choice(negatives, len(negatives) - max_negative_cells, replace=False)
         keep = np.ones(len(all_classes), bool)
         keep[dropped] = False
         all_features, all_classes = all_features[keep], all_classes[keep]
     targets = np.stack([all_classes == index + 1 for index in range(label_count)], axis=1)
-    cell_heads = fit_heads(all_features, targets, c=DETECTION_HEAD_C, balanced=False)
+    cell_heads = fit_heads(all_features, targets, c=c, balanced=False)
     positives = np.concatenate(positive_cells)
     mean, scale = positives.mean(axis=0), positives.std(axis=0) + 1e-6
     from sklearn.linear_model import Ridge  # only training needs it: 1.7 s off every server start
 
-    ridge = Ridge(alpha=BOX_RIDGE_ALPHA).fit((positives - mean) / scale, np.concatenate(box_targets))
+    ridge = Ridge(alpha=ridge_alpha).fit((positives - mean) / scale, np.concatenate(box_targets))
     box_head = BoxHead(mean.astype(np.float32), scale.astype(np.float32), ridge.coef_.T.astype(np.float32),
                        ridge.intercept_.astype(np.float32))
     return DetectionHeads(cell_heads, box_head)
@@ -203,10 +209,11 @@ def find_boxes(heads: DetectionHeads, grid: FeatureGrid, floor: float = CANDIDAT
         if not len(cells):
             continue
         offsets = heads.boxes.predict(flat[cells])
-        mid_x = centre_x[cells] + offsets[:, 0] * STRIDE_PX
-        mid_y = centre_y[cells] + offsets[:, 1] * STRIDE_PX
-        half_w = np.exp(np.clip(offsets[:, 2], -3, 6)) * STRIDE_PX / 2
-        half_h = np.exp(np.clip(offsets[:, 3], -3, 6)) * STRIDE_PX / 2
+        stride = grid.stride_px
+        mid_x = centre_x[cells] + offsets[:, 0] * stride
+        mid_y = centre_y[cells] + offsets[:, 1] * stride
+        half_w = np.exp(np.clip(offsets[:, 2], -3, 6)) * stride / 2
+        half_h = np.exp(np.clip(offsets[:, 3], -3, 6)) * stride / 2
         boxes = np.stack([
             (mid_x - half_w) / grid.scale_x, (mid_y - half_h) / grid.scale_y,
             (mid_x + half_w) / grid.scale_x, (mid_y + half_h) / grid.scale_y,
