@@ -91,7 +91,8 @@ def test_detected_heads_merge_into_persons_or_become_persons() -> None:
         boxes=np.array([[32, 2, 72, 42], [230, 10, 270, 50], [500, 10, 530, 40]], np.float32),
         confidence=np.array([0.8, 0.7, 0.6], np.float32),
     )
-    merged = with_detected_heads(found, (np.array([0.9, 0.8]), np.array([0.9, 0.2])), detected)
+    faces = np.array([[35, 10, 65, 40], [0, 0, 0, 0]], np.float32)  # row 1 has no face: never read
+    merged = with_detected_heads(found, (np.array([0.9, 0.8]), np.array([0.9, 0.2])), detected, faces)
     # the same head as the face-placed one, less sure: the face's box stays; person 1 takes the head in its top;
     # the third head is a person of its own, boxed as the head, last (smallest)
     np.testing.assert_array_equal(merged.found.heads[0], found.heads[0])
@@ -101,3 +102,18 @@ def test_detected_heads_merge_into_persons_or_become_persons() -> None:
     np.testing.assert_allclose(merged.head_confidence, [0.9, 0.7, 0.6], atol=1e-6)
     np.testing.assert_allclose(merged.person_confidence, [0.9, 0.8, 0.6], atol=1e-6)
     assert merged.found.person_row.tolist() == [0, 1, -1] and merged.found.face_index.tolist() == [0, -1, -1]
+
+
+def test_a_detected_head_holding_a_small_face_is_that_face_s_head_not_a_second_person() -> None:
+    # a 10 px face placed a 16 px head; the detector boxed the same head larger (IoU 0.2 with the placed one)
+    found = Located(
+        boxes=np.array([[100, 100, 116, 120]], np.float32), person_scores=np.array([0.9]),
+        face_only=np.array([True]), face_index=np.array([0]), heads=np.array([[100, 100, 116, 120]], np.float32),
+        head_scores=np.array([0.9]), person_row=np.array([-1]),
+    )
+    detected = Heads(boxes=np.array([[96, 92, 136, 132]], np.float32), confidence=np.array([0.95], np.float32))
+    faces = np.array([[103, 106, 113, 116]], np.float32)
+    merged = with_detected_heads(found, (np.array([0.9]), np.array([0.9])), detected, faces)
+    assert len(merged.found.boxes) == 1  # one person, not two
+    assert merged.head_source.tolist() == [HEAD_FROM_DETECTOR]  # the surer box of the same head
+    np.testing.assert_array_equal(merged.found.heads[0], detected.boxes[0])
