@@ -22,9 +22,9 @@ import numpy as np
 from PIL import Image
 
 from bench import report
-from bench.classification import grouped_folds, out_of_fold, score_row
 from bench.datasets import DATA_DIR
 from bench.label_samples import score_by_sample
+from bench.metrics import grouped_folds, out_of_fold, score_row
 from bench.models import face_pipeline
 from reko.pipelines.faces import FaceAnalysis, Needs
 from reko.vision.boxes import iou_matrix

@@ -25,8 +25,8 @@ import numpy as np
 from PIL import Image
 
 from bench import report
-from bench.classification import auc
 from bench.datasets import DATA_DIR
+from bench.metrics import auc
 from bench.models import face_pipeline
 from reko.pipelines.faces import FaceAnalysis, Needs
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from bench import report
-from bench.classification import grouped_folds, nested_out_of_fold, out_of_fold, score_row
 from bench.label_samples import score_by_sample
+from bench.metrics import grouped_folds, nested_out_of_fold, out_of_fold, score_row
 from reko.vision.faces.wear import face_vector_names
 from scripts.train_face_wear import C_CHOICES, C_HEADS, DEFAULT_DATA_DIR, LabelledFace, training_sets
 

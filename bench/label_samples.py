@@ -59,7 +59,7 @@ def score_by_sample(score: Scorer, labels: np.ndarray, probabilities: np.ndarray
     """One `score(labels, probabilities, **identity, sample=subset)` row per subset of `subset_masks`.
 
     Args:
-        score: a row maker such as `bench.classification.score_row`.
+        score: a row maker such as `bench.metrics.score_row`.
         labels: (n,) 0/1 labels.
         probabilities: (n,) held-out probabilities of the positive value.
         samples: n sample kinds, aligned with `labels`.

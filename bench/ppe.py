@@ -33,9 +33,8 @@ import cv2
 import numpy as np
 
 from bench import latency
-from bench.classification import auc
 from bench.datasets import LabelledImage
-from bench.metrics import match_detections
+from bench.metrics import auc, match_detections
 from bench.models import bench_runtime, face_pipeline
 from bench.ppe_sets import PART_MATCH_IOU, halves, hard_hat_images, mask_images
 from reko.pipelines.labels import LabelPipeline

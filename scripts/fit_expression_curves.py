@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.classification import logistic_model
 from bench.datasets import DATA_DIR
 from bench.face_expressions import C_CURVES, features, labelled_sets
+from bench.metrics import logistic_model
 from reko.vision.faces.expressions import FORMAT_VERSION
 
 REPO_DIR = Path(__file__).resolve().parents[1]

@@ -8,7 +8,7 @@ Training data, both read from `../shared/data` (never copied into the repository
 
 Every face is described by `FaceWearEstimator.face_vectors`: the age network's band-pooled texture maps and the
 hand-made colour and edge bands. Each head is an L2 logistic regression on standardised features
-(scikit-learn, `bench.classification.logistic_model`). Writes `reko/vision/models/face-wear-heads.npz` (feature
+(scikit-learn, `bench.metrics.logistic_model`). Writes `reko/vision/models/face-wear-heads.npz` (feature
 names, standardisation, one weight vector per attribute). Its arrays match the shipped file (fitted by an earlier
 NumPy solver) to 3e-6, not bit for bit: the shipped file was kept; replacing it needs its catalogue sha256
 updated. Run from the repository root: `.venv/bin/python -m scripts.train_face_wear`.
@@ -27,7 +27,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from bench.classification import logistic_model
+from bench.metrics import logistic_model
 from bench.models import face_pipeline
 from reko.vision import catalog
 from reko.vision.boxes import iou_matrix

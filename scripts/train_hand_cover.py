@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import log_loss
 
-from bench.classification import auc, grouped_folds, logistic_model, out_of_fold
 from bench.datasets import DATA_DIR
+from bench.metrics import auc, grouped_folds, logistic_model, out_of_fold
 from bench.models import bench_runtime
 from bench.ppe_sets import halves, hard_hat_images, mask_images
 from reko.vision.image_features import ImageFeatures

@@ -32,8 +32,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.pipeline import Pipeline
 
-from bench.classification import grouped_folds, logistic_model, out_of_fold
 from bench.datasets import DATA_DIR, LabelledImage
+from bench.metrics import grouped_folds, logistic_model, out_of_fold
 from bench.models import bench_runtime, face_pipeline
 from bench.ppe_sets import PART_MATCH_IOU, halves, hard_hat_images, mask_images
 from reko.pipelines.labels import LabelPipeline

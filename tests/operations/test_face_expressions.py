@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.classification import grouped_folds, out_of_fold
 from bench.face_expressions import C_CURVES
+from bench.metrics import grouped_folds, out_of_fold
 from reko.pipelines.faces import Needs
 from reko.vision.faces.expressions import ExpressionCurves, eyes_open_features, smile_features
 from reko.vision.faces.head_pose import FaceGeometry, HeadPose
@@ -142,7 +142,7 @@ def _features(row: dict[str, str]) -> dict[str, tuple[float, ...]]:
 @needs_shared_data("faces", "lfw")
 def test_curves_beat_the_majority_on_faces_they_were_not_fitted_on() -> None:
     """The shipped curves saw every labelled face, so their form is refitted here in grouped 5-fold
-    cross-validation (bench.classification, as the bench does) and scored only on held-out folds. The sample
+    cross-validation (bench.metrics, as the bench does) and scored only on held-out folds. The sample
     holds all 36 closed-eyed faces, so EyesOpen must tell shut eyes from open ones to pass."""
     sample = [row for row in _labelled_sample() if (DATA_DIR / row["image"]).is_file()]
     readings = [_features(row) for row in sample]
