@@ -18,7 +18,7 @@ from reko.store import Store
 from reko.store.object_listing import ObjectPage
 from reko.validation import service_model, validate_request
 from reko.vision.catalog import Catalog
-from reko.vision.runtime import Runtime
+from reko.vision.runtime import Runtime, limit_blas_threads
 
 
 class Engine:
@@ -30,6 +30,7 @@ class Engine:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        limit_blas_threads()
         self.catalog = Catalog(settings.model_cache_dir)
         self.runtime = Runtime(self.catalog, settings.inference_threads)
         self.store = Store.from_settings(settings)

@@ -70,3 +70,11 @@ def test_serving_does_not_import_the_training_libraries() -> None:
     probe = "import sys, reko.cli, reko.server.app; print(sorted({'sklearn', 'scipy'} & set(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_engine_keeps_numpy_s_blas_on_one_thread(engine: Engine) -> None:
+    """OpenBLAS's spinning workers took the cores the models need (`runtime.BLAS_THREADS`)."""
+    from threadpoolctl import threadpool_info
+
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and all(pool["num_threads"] == 1 for pool in blas)

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 import numpy as np
 import onnxruntime as ort
+from threadpoolctl import threadpool_limits
 
 from reko.vision.catalog import Catalog
 
@@ -23,6 +24,19 @@ from reko.vision.catalog import Catalog
 SMALL_MODEL_THREADS = 1
 MAX_FULL_IMAGE_THREADS = 4
 T = TypeVar("T")
+
+
+# NumPy's OpenBLAS gets one thread: Reko's matrix products are small (a cell head over the 8k cells of an 832 px
+# photo, landmark averaging, ridge boxes) and run inside requests that already keep the cores busy through ONNX
+# Runtime and the pool; OpenBLAS's own workers spin after each product and took those cores (measured on the
+# PPE latency photo in-process, 2 idle cores: 130.9 ms wall and 250 ms CPU with its default 2 threads, 97.1 ms
+# and 163 ms with 1; DetectFaces moved within noise).
+BLAS_THREADS = 1
+
+
+def limit_blas_threads(threads: int = BLAS_THREADS) -> None:
+    """Set the process's BLAS thread count (a process-wide setting: the engine calls it once, at start)."""
+    threadpool_limits(limits=threads, user_api="blas")
 
 
 def default_threads() -> int:
