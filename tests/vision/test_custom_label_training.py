@@ -49,8 +49,8 @@ def _detector(rng: np.random.Generator, refined: bool) -> Detector:
         refiner = Refiner(
             LinearHeads(np.zeros(dimensions, np.float32), np.ones(dimensions, np.float32),
                         rng.normal(size=(dimensions, 2)).astype(np.float32), np.zeros(2, np.float32)),
-            np.zeros(dimensions, np.float32), np.ones(dimensions, np.float32),
-            np.zeros((dimensions, 4), np.float32), np.zeros(4, np.float32))
+            BoxHead(np.zeros(dimensions, np.float32), np.ones(dimensions, np.float32),
+                    np.zeros((dimensions, 4), np.float32), np.zeros(4, np.float32)))
     return Detector(DetectionHeads(heads, boxes), refiner)
 
 

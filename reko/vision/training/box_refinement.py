@@ -28,6 +28,7 @@ import numpy as np
 from reko.vision.training.detection import (
     CANDIDATE_FLOOR,
     STRIDE_PX,
+    BoxHead,
     DetectionHeads,
     FeatureGrid,
     FoundBoxes,
@@ -48,17 +49,14 @@ MAX_LOG_SCALE = 1.0  # a side grows or shrinks by e at most
 
 @dataclass(frozen=True)
 class Refiner:
-    """Box descriptors → per-label probabilities (`classes`) and box deltas `((x - mean) / scale) @ weights + bias`:
-    (centre shift x, y as shares of the width / height, log width and height factors)."""
+    """Box descriptors → per-label probabilities (`classes`) and box deltas (`boxes`, the first stage's linear
+    form on the descriptors: centre shift x, y as shares of the width / height, log width and height factors)."""
 
     classes: LinearHeads
-    mean: np.ndarray  # (d,)
-    scale: np.ndarray  # (d,)
-    weights: np.ndarray  # (d, 4)
-    bias: np.ndarray  # (4,)
+    boxes: BoxHead
 
     def deltas(self, descriptors: np.ndarray) -> np.ndarray:
-        return np.asarray(((descriptors - self.mean) / self.scale) @ self.weights + self.bias)
+        return self.boxes.predict(descriptors)
 
 
 @dataclass(frozen=True)
@@ -148,8 +146,8 @@ def fit_refiner(
     from sklearn.linear_model import Ridge  # only training needs it: 1.7 s off every server start
 
     ridge = Ridge(alpha=REFINE_RIDGE_ALPHA).fit((examples - mean) / scale, np.concatenate(deltas))
-    return Refiner(heads, mean.astype(np.float32), scale.astype(np.float32), ridge.coef_.T.astype(np.float32),
-                   ridge.intercept_.astype(np.float32))
+    return Refiner(heads, BoxHead(mean.astype(np.float32), scale.astype(np.float32), ridge.coef_.T.astype(np.float32),
+                                  ridge.intercept_.astype(np.float32)))
 
 
 def find_objects(detector: Detector, grid: FeatureGrid, floor: float = CANDIDATE_FLOOR) -> list[FoundBoxes]:

@@ -57,8 +57,8 @@ class CustomModel:
             if refiner is not None:
                 arrays |= {"refine_mean": refiner.classes.mean, "refine_scale": refiner.classes.scale,
                            "refine_weights": refiner.classes.weights, "refine_bias": refiner.classes.bias,
-                           "refine_box_mean": refiner.mean, "refine_box_scale": refiner.scale,
-                           "refine_box_weights": refiner.weights, "refine_box_bias": refiner.bias}
+                           "refine_box_mean": refiner.boxes.mean, "refine_box_scale": refiner.boxes.scale,
+                           "refine_box_weights": refiner.boxes.weights, "refine_box_bias": refiner.boxes.bias}
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
         return buffer.getvalue()
@@ -80,8 +80,8 @@ class CustomModel:
                 refiner = Refiner(
                     LinearHeads(stored["refine_mean"], stored["refine_scale"], stored["refine_weights"],
                                 stored["refine_bias"]),
-                    stored["refine_box_mean"], stored["refine_box_scale"], stored["refine_box_weights"],
-                    stored["refine_box_bias"])
+                    BoxHead(stored["refine_box_mean"], stored["refine_box_scale"], stored["refine_box_weights"],
+                            stored["refine_box_bias"]))
             return cls(kind, labels, thresholds, detector=Detector(DetectionHeads(heads, box), refiner))
 
 
