@@ -20,8 +20,10 @@ import json
 import re
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -163,11 +165,31 @@ def train_version(
     return arn, version, training_s
 
 
+def evaluation_summary(server_dir: Path, evaluation: dict[str, Any]) -> dict[str, Any]:
+    """The `EvaluationResult`'s Summary file, read from the server's folder bucket."""
+    where = evaluation["Summary"]["S3Object"]
+    return dict(json.loads((server_dir / "s3" / where["Bucket"] / where["Name"]).read_text()))
+
+
+@contextmanager
+def served_folder(prefix: str) -> Iterator[tuple[Path, Any]]:
+    """A `reko serve` on a fresh data folder (the prepared model cache linked in) and a boto3 client of it; the
+    bench's bucket is `<folder>/s3/BUCKET`."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as folder:
+        server_dir = Path(folder)
+        if MODEL_CACHE.is_dir():
+            (server_dir / "models").symlink_to(MODEL_CACHE, target_is_directory=True)
+        process, url, _ = serve(server_dir, None)
+        try:
+            yield server_dir, client(url)
+        finally:
+            stop(process)
+
+
 def train_and_measure(rekognition, server_dir: Path, name: str, train: list[str], test: list[str]) -> dict:
     bucket_dir = server_dir / "s3" / BUCKET
     arn, version, training_s = train_version(rekognition, server_dir, name, train, test)
-    summary_object = version["EvaluationResult"]["Summary"]["S3Object"]
-    summary = json.loads((server_dir / "s3" / summary_object["Bucket"] / summary_object["Name"]).read_text())
+    summary = evaluation_summary(server_dir, version["EvaluationResult"])
     rekognition.start_project_version(ProjectVersionArn=arn, MinInferenceUnits=1)
     images = [(bucket_dir / split_s3_url(json.loads(line)["source-ref"])[1]).read_bytes() for line in test]
     for data in images[:WARM_UP_CALLS]:
@@ -192,20 +214,12 @@ def train_and_measure(rekognition, server_dir: Path, name: str, train: list[str]
 
 
 def run(data_dir: Path = DATA_DIR) -> list[dict[str, object]]:
-    with tempfile.TemporaryDirectory(prefix="reko-bench-custom-") as folder:
-        server_dir = Path(folder)
-        if MODEL_CACHE.is_dir():
-            (server_dir / "models").symlink_to(MODEL_CACHE, target_is_directory=True)
+    with served_folder("reko-bench-custom-") as (server_dir, rekognition):
         bucket_dir = server_dir / "s3" / BUCKET
         masks = mask_manifests(data_dir, bucket_dir)
         hats = hard_hat_manifests(data_dir, bucket_dir)
-        process, url, _ = serve(server_dir, None)
-        try:
-            rekognition = client(url)
-            return [train_and_measure(rekognition, server_dir, "face-masks", *masks),
-                    train_and_measure(rekognition, server_dir, "hard-hats", *hats)]
-        finally:
-            stop(process)
+        return [train_and_measure(rekognition, server_dir, "face-masks", *masks),
+                train_and_measure(rekognition, server_dir, "hard-hats", *hats)]
 
 
 def main() -> None:

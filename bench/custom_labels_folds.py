@@ -13,18 +13,22 @@ would through the API. Reported: each fold's F1 and the mean ± sd over the fold
 
 from __future__ import annotations
 
-import json
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from bench import report
-from bench.collections_wire import MODEL_CACHE, serve, stop
-from bench.custom_labels import BUCKET, capped_training, hard_hat_lines, mask_crops, train_version
+from bench.custom_labels import (
+    BUCKET,
+    capped_training,
+    evaluation_summary,
+    hard_hat_lines,
+    mask_crops,
+    served_folder,
+    train_version,
+)
 from bench.datasets import DATA_DIR
-from bench.latency import client
 
 FOLDS = 5
 RARE_MASK_LABEL = "without_mask"
@@ -73,16 +77,12 @@ def cross_validate(
 
 def per_label_f1(server_dir: Path, evaluation: dict) -> dict[str, float]:
     """Each label's F1 from the evaluation's Summary file in the output bucket."""
-    where = evaluation["Summary"]["S3Object"]
-    summary = json.loads((server_dir / "s3" / where["Bucket"] / where["Name"]).read_text())
+    summary = evaluation_summary(server_dir, evaluation)
     return {item["Label"]: item["Metrics"]["F1Score"] for item in summary["LabelEvaluationResults"]}
 
 
 def run(data_dir: Path = DATA_DIR) -> list[dict[str, object]]:
-    with tempfile.TemporaryDirectory(prefix="reko-bench-custom-folds-") as folder:
-        server_dir = Path(folder)
-        if MODEL_CACHE.is_dir():
-            (server_dir / "models").symlink_to(MODEL_CACHE, target_is_directory=True)
+    with served_folder("reko-bench-custom-folds-") as (server_dir, rekognition):
         bucket_dir = server_dir / "s3" / BUCKET
         crops = mask_crops(data_dir, bucket_dir)
         photo_fold = mask_folds(crops)
@@ -90,17 +90,12 @@ def run(data_dir: Path = DATA_DIR) -> list[dict[str, object]]:
         mask_fold_of = [photo_fold[photo] for photo, _, _ in crops]
         hats = hard_hat_lines(data_dir, bucket_dir)
         hat_folds = [index % FOLDS for index in range(len(hats))]
-        process, url, _ = serve(server_dir, None)
-        try:
-            rekognition = client(url)
-            return [
-                cross_validate(rekognition, server_dir, "face-masks", mask_lines, mask_fold_of,
-                               lambda kept: capped_training(crops[index] for index in kept)),
-                cross_validate(rekognition, server_dir, "hard-hats", hats, hat_folds,
-                               lambda kept: [hats[index] for index in kept]),
-            ]
-        finally:
-            stop(process)
+        return [
+            cross_validate(rekognition, server_dir, "face-masks", mask_lines, mask_fold_of,
+                           lambda kept: capped_training(crops[index] for index in kept)),
+            cross_validate(rekognition, server_dir, "hard-hats", hats, hat_folds,
+                           lambda kept: [hats[index] for index in kept]),
+        ]
 
 
 def main() -> None:
