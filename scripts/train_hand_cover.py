@@ -24,13 +24,12 @@ import numpy as np
 from sklearn.metrics import log_loss
 
 from bench.datasets import DATA_DIR
-from bench.metrics import auc, grouped_folds, logistic_model, out_of_fold
+from bench.metrics import auc, grouped_folds, logistic_model
 from bench.models import bench_runtime
 from bench.ppe_sets import halves, hard_hat_images, mask_images
 from reko.vision.image_features import ImageFeatures
-from reko.vision.labels.confidence import LogisticCurve
 from reko.vision.ppe.covers import crop
-from scripts.train_ppe_covers import fit_curve, read_rgb
+from scripts.train_ppe_covers import fold_scores, read_rgb
 
 LABELS = Path(__file__).resolve().parents[1] / "bench" / "labels" / "hand_cover.csv"
 OUTPUT = Path(__file__).resolve().parents[1] / "reko" / "vision" / "models" / "ppe-hand-cover.npz"
@@ -74,16 +73,12 @@ def main(argv: Sequence[str]) -> None:
     for margin in MARGIN_CHOICES:
         described = features.describe([crop(photos[row["image"]], hand_box(row), margin) for row in rows])
         for c in C_CHOICES:
-            raw = out_of_fold(described, labels, folds, c)
-            curve = fit_curve(raw, labels)
-            calibrated = LogisticCurve(*map(float, curve)).probability(raw)
-            loss = log_loss(labels, calibrated)
-            accuracy = float(((calibrated >= 0.5) == labels).mean())
-            bare = float(((calibrated < 0.5) & (labels == 0)).sum() / max(1, (labels == 0).sum()))
-            print(f"margin {margin} C={c}: grouped 5-fold: raw log-loss {log_loss(labels, raw):.4f}, calibrated "
-                  f"{loss:.4f}, accuracy {accuracy:.4f}, bare recall {bare:.4f}, glove AUC {auc(labels, raw):.4f}")
-            if best is None or loss < best[0]:
-                best = (loss, margin, c, curve, described)
+            scores = fold_scores(described, labels, folds, c)
+            print(f"margin {margin} C={c}: grouped 5-fold: raw log-loss {log_loss(labels, scores.raw):.4f}, "
+                  f"calibrated {scores.log_loss:.4f}, accuracy {scores.accuracy:.4f}, "
+                  f"bare recall {scores.uncovered_recall:.4f}, glove AUC {auc(labels, scores.raw):.4f}")
+            if best is None or scores.log_loss < best[0]:
+                best = (scores.log_loss, margin, c, scores.curve, described)
     assert best is not None
     _, margin, c, curve, described = best
     model = logistic_model(c).fit(described, labels)

@@ -91,6 +91,27 @@ def fit_curve(scores: np.ndarray, right: np.ndarray) -> np.ndarray:
     return np.array([model.coef_[0, 0], model.intercept_[0]], np.float32)
 
 
+@dataclass(frozen=True)
+class FoldScores:
+    """A cover head's grouped out-of-fold predictions at one C, calibrated by a curve fitted on them."""
+
+    raw: np.ndarray  # out-of-fold P(covered)
+    curve: np.ndarray  # (slope, intercept), `fit_curve`
+    log_loss: float  # of the calibrated predictions
+    accuracy: float  # calibrated, at 0.5
+    uncovered_recall: float  # calibrated < 0.5 among the uncovered
+
+
+def fold_scores(features: np.ndarray, labels: np.ndarray, folds: np.ndarray, c: float) -> FoldScores:
+    """What a C scores out of fold, after calibration: what the trainers choose C (and crops) by."""
+    raw = out_of_fold(features, labels, folds, c)
+    curve = fit_curve(raw, labels)
+    calibrated = LogisticCurve(*map(float, curve)).probability(raw)
+    uncovered = float(((calibrated < 0.5) & (labels == 0)).sum() / max(1, (labels == 0).sum()))
+    return FoldScores(raw, curve, float(log_loss(labels, calibrated)), float(((calibrated >= 0.5) == labels).mean()),
+                      uncovered)
+
+
 def best_match(box: np.ndarray, truth: np.ndarray, threshold: float) -> int:
     if not len(truth):
         return -1
@@ -143,16 +164,12 @@ def choose_and_fit(name: str, features: np.ndarray, samples: Samples) -> tuple[P
     folds = grouped_folds(labels, samples.groups)
     best: tuple[float, float, np.ndarray] | None = None
     for c in C_CHOICES[name]:
-        raw = out_of_fold(features, labels, folds, c)
-        curve = fit_curve(raw, labels)
-        calibrated = LogisticCurve(*map(float, curve)).probability(raw)
-        loss = log_loss(labels, calibrated)
-        accuracy = float(((calibrated >= 0.5) == labels).mean())
-        bare = float(((calibrated < 0.5) & (labels == 0)).sum() / max(1, (labels == 0).sum()))
-        print(f"{name}: C={c}: grouped 5-fold on the training half: raw log-loss {log_loss(labels, raw):.4f}, "
-              f"calibrated {loss:.4f}, accuracy {accuracy:.4f}, uncovered recall {bare:.4f}")
-        if best is None or loss < best[1]:
-            best = (c, loss, curve)
+        scores = fold_scores(features, labels, folds, c)
+        print(f"{name}: C={c}: grouped 5-fold on the training half: raw log-loss {log_loss(labels, scores.raw):.4f}, "
+              f"calibrated {scores.log_loss:.4f}, accuracy {scores.accuracy:.4f}, "
+              f"uncovered recall {scores.uncovered_recall:.4f}")
+        if best is None or scores.log_loss < best[1]:
+            best = (c, scores.log_loss, scores.curve)
     assert best is not None
     print(f"{name}: {len(labels)} samples ({int(labels.sum())} covered), C={best[0]}, curve {best[2]}")
     return logistic_model(best[0]).fit(features, labels), best[2]
