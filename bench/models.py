@@ -7,13 +7,11 @@ import functools
 from reko import config
 from reko.pipelines.faces import FacePipeline
 from reko.vision.catalog import Catalog
-from reko.vision.runtime import Runtime, limit_blas_threads
+from reko.vision.runtime import Runtime
 
 
 @functools.cache
 def bench_runtime() -> Runtime:
-    """The runtime the engine would make, with the engine's process-wide BLAS limit."""
-    limit_blas_threads()
     settings = config.from_environment()
     return Runtime(Catalog(settings.model_cache_dir), settings.inference_threads)
 
