@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from reko.vision.catalog import ModelError
+from reko.vision.faces.detector import yunet_input
 from reko.vision.labels.confidence import LogisticCurve
 from reko.vision.runtime import SMALL_MODEL_THREADS, Runtime
 from reko.vision.training.detection import BoxHead, DetectionHeads, FeatureGrid, suppress_and_vote
@@ -33,7 +34,6 @@ from reko.vision.training.heads import LinearHeads
 
 HEAD_WORKING_SIDE_PX = 832
 HEAD_STRIDE_PX = 8  # the finest map; the coarser ones are repeated to it
-YUNET_SIZE_MULTIPLE_PX = 32  # YuNet's coarsest stride: its input must be a multiple of it
 HEAD_MAP_CHANNELS = 4 * 64
 # Cells below this raw score are never decoded. Raw scores saturate (a 50 % head reads 0.999): on the training
 # half's out-of-fold detections with a floor of 0.01 (before `drop_centred_inside`), 20 of the 4,014 boxes under
@@ -122,15 +122,10 @@ class HeadMaps:
         factor = HEAD_WORKING_SIDE_PX / max(height, width)
         scaled_width, scaled_height = max(1, round(width * factor)), max(1, round(height * factor))
         interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
-        resized = cv2.resize(rgb, (scaled_width, scaled_height), interpolation=interpolation)
-        padded_height = -(-scaled_height // YUNET_SIZE_MULTIPLE_PX) * YUNET_SIZE_MULTIPLE_PX
-        padded_width = -(-scaled_width // YUNET_SIZE_MULTIPLE_PX) * YUNET_SIZE_MULTIPLE_PX
-        tensor = np.zeros((1, 3, padded_height, padded_width), np.float32)  # BGR 0-255, as YuNet reads
-        for plane in range(3):
-            tensor[0, plane, :scaled_height, :scaled_width] = resized[:, :, 2 - plane]
+        tensor = yunet_input(cv2.resize(rgb, (scaled_width, scaled_height), interpolation=interpolation))
         maps = tuple(m[0] for m in self._session.run(None, {"input": tensor}))
-        return MapsOfImage(maps, scaled_width / width, scaled_height / height, padded_height // HEAD_STRIDE_PX,
-                           padded_width // HEAD_STRIDE_PX)
+        return MapsOfImage(maps, scaled_width / width, scaled_height / height, tensor.shape[2] // HEAD_STRIDE_PX,
+                           tensor.shape[3] // HEAD_STRIDE_PX)
 
 
 @dataclass(frozen=True)
