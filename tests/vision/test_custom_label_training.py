@@ -85,3 +85,19 @@ def test_a_format_1_detector_runs_its_first_stage_and_unknown_formats_are_refuse
     assert older.detector is not None and older.detector.refiner is None
     with pytest.raises(ValueError, match="format"):
         CustomModel.from_bytes(_with_format(model.to_bytes(), "reko-custom-labels-9"))
+
+
+def test_box_descriptors_read_the_grid_at_its_own_stride() -> None:
+    """An 8 px grid (PPE's head maps) is sampled in its own cells: each column holds its index, so the centre
+    sample of a box tells which cell was read."""
+    cells = np.broadcast_to(np.arange(12, dtype=np.float32)[None, :, None], (10, 12, CHANNELS)).copy()
+    grid = FeatureGrid(cells, 1.0, 1.0, stride_px=8)
+    described = box_descriptors(grid, np.array([[40.0, 16.0, 56.0, 32.0]], np.float32))  # centre x 48 px
+    centre = described[0, 4 * CHANNELS]  # the middle of the 3x3 points
+    assert centre == pytest.approx(48 / 8 - 0.5)
+    assert described[0, -2] == pytest.approx(np.log(16 / 8))
+
+
+def test_box_descriptors_of_no_box_are_empty() -> None:
+    grid = FeatureGrid(np.zeros((4, 4, CHANNELS), np.float32), 1.0, 1.0)
+    assert box_descriptors(grid, np.zeros((0, 4), np.float32)).shape == (0, 9 * CHANNELS + 2)

@@ -27,7 +27,6 @@ import numpy as np
 
 from reko.vision.training.detection import (
     CANDIDATE_FLOOR,
-    STRIDE_PX,
     BoxHead,
     DetectionHeads,
     FeatureGrid,
@@ -72,8 +71,8 @@ def box_descriptors(grid: FeatureGrid, boxes: np.ndarray) -> np.ndarray:
     the box's log width and height in cells."""
     cells = grid.cells
     rows, columns = cells.shape[:2]
-    x0, x1 = (boxes[:, [0, 2]] * grid.scale_x / STRIDE_PX - 0.5).T
-    y0, y1 = (boxes[:, [1, 3]] * grid.scale_y / STRIDE_PX - 0.5).T
+    x0, x1 = (boxes[:, [0, 2]] * grid.scale_x / grid.stride_px - 0.5).T
+    y0, y1 = (boxes[:, [1, 3]] * grid.scale_y / grid.stride_px - 0.5).T
     xs = np.clip(x0[:, None] + (x1 - x0)[:, None] * SAMPLE_FRACTIONS, 0, columns - 1)
     ys = np.clip(y0[:, None] + (y1 - y0)[:, None] * SAMPLE_FRACTIONS, 0, rows - 1)
     points = len(SAMPLE_FRACTIONS)
@@ -85,8 +84,9 @@ def box_descriptors(grid: FeatureGrid, boxes: np.ndarray) -> np.ndarray:
     sampled = (cells[top, left] * (1 - wx) * (1 - wy) + cells[top, right] * wx * (1 - wy)
                + cells[bottom, left] * (1 - wx) * wy + cells[bottom, right] * wx * wy)
     sizes = np.log(np.maximum(np.stack([(boxes[:, 2] - boxes[:, 0]) * grid.scale_x,
-                                        (boxes[:, 3] - boxes[:, 1]) * grid.scale_y], axis=1), 1.0) / STRIDE_PX)
-    return np.concatenate([sampled.reshape(len(boxes), -1), sizes], axis=1).astype(np.float32)
+                                        (boxes[:, 3] - boxes[:, 1]) * grid.scale_y], axis=1), 1.0) / grid.stride_px)
+    return np.concatenate([sampled.reshape(len(boxes), points * points * cells.shape[2]), sizes],
+                          axis=1).astype(np.float32)
 
 
 def _truth(boxes: Sequence[TrainingBox], label_index: int) -> np.ndarray:
@@ -123,6 +123,8 @@ def fit_refiner(
     deltas: list[np.ndarray] = []
     for grid, image_boxes, groups in zip(grids, boxes, candidates, strict=True):
         for group in groups:
+            if not len(group.boxes):
+                continue
             described = box_descriptors(grid, group.boxes)
             truth = _truth(image_boxes, group.label_index)
             overlaps = np.stack([box_iou(box, truth) for box in group.boxes]).reshape(len(group.boxes), len(truth))
