@@ -19,8 +19,8 @@ on the fused out-of-fold detections) turns that into the reported confidence.
 The image is described with its longer side at `HEAD_WORKING_SIDE_PX`: the hard-hat photos (416 px) enlarged
 twice, so a 15 px head spans ~4 cells (grouped 5-fold on the training half, head AP at IoU 0.4: 0.586 at 1x,
 0.605 at 1.5x, 0.616 at 2x, from a prototype of the training script). It runs on the pool beside the person
-detector, on one thread: 33-36 ms alone for a 640x480 photo (832x624) while other work loaded the 2 cores
-(load ~5; `python -m bench --only ppe`'s heads_ms), about a fifth of the request there.
+detector, on one thread: 28 ms for a 640x480 photo (832x624) with both detectors on idle cores (14 ms with the
+cell head alone; `python -m bench --only ppe`'s heads_ms).
 """
 
 from __future__ import annotations
