@@ -23,7 +23,7 @@ from bench.custom_labels import BUCKET, mask_manifests
 from bench.datasets import DATA_DIR
 from bench.models import bench_runtime
 from reko.store.manifests import parse_entry
-from reko.vision.image_features import ImageFeatures
+from reko.vision.image_features import MultiLevelFeatures
 from reko.vision.training import heads as head_fitting
 from reko.vision.training.metrics import classification_scores, macro_f1
 from reko.vision.training.views import training_views
@@ -68,7 +68,7 @@ def nested_f1(views: np.ndarray, targets: np.ndarray, labels: list[str], judged:
 
 def main(data_dir: Path) -> None:
     images, targets, labels = training_crops(data_dir)
-    features = ImageFeatures(bench_runtime())
+    features = MultiLevelFeatures(bench_runtime())
     every = np.stack([features.describe(training_views(rgb)) for rgb in images])  # (n, 11, 1280)
     print(f"{len(images)} training crops, {targets.sum(axis=0).tolist()} per label {labels}")
     for name, (fitted_on, judged) in DESIGNS.items():

@@ -3,10 +3,11 @@
 Data: the hands Reko located on the CC0 PPE photos and labelled by eye (`bench/labels/hand_cover.csv`, protocol
 in `docs/hand-cover-labels.md`); `unclear` hands are left out. Only the training half is used (`bench/ppe_sets.py`:
 even positions in each set's file order, grouped by image); `bench/ppe.py` reports on the other half.
-Each crop is the labelled hand box grown by a margin; its EfficientNet-Lite0 pooled features (`ImageFeatures`)
-feed an L2 logistic regression. The margin and the L2 strength are chosen by 5-fold cross-validation grouped by
-image inside the training half (calibrated log-loss), and the head's output is calibrated by a logistic curve on
-its out-of-fold predictions. The script prints every choice and the majority baseline.
+Each crop is the labelled hand box grown by a margin; its EfficientNet-Lite0 pooled features (the first columns of
+`MultiLevelFeatures`) feed an L2 logistic regression. The margin and the L2 strength are chosen by 5-fold
+cross-validation grouped by image inside the training half (calibrated log-loss), and the head's output is
+calibrated by a logistic curve on its out-of-fold predictions. The script prints every choice and the majority
+baseline.
 
 Run from the repository root: `.venv/bin/python -m scripts.train_hand_cover [DATA_DIR]`. Prints the sha256 of the
 written file (catalogue entry `ppe-hand-cover`).
@@ -27,7 +28,7 @@ from bench.datasets import DATA_DIR
 from bench.metrics import auc, grouped_folds, logistic_model
 from bench.models import bench_runtime
 from bench.ppe_sets import halves, hard_hat_images, mask_images
-from reko.vision.image_features import ImageFeatures
+from reko.vision.image_features import IMAGE_FEATURES_DIMENSIONS, MultiLevelFeatures
 from reko.vision.ppe.covers import crop
 from scripts.train_ppe_covers import fold_scores, read_rgb
 
@@ -66,12 +67,13 @@ def main(argv: Sequence[str]) -> None:
     print(f"training half: {len(rows)} hands ({int(labels.sum())} gloves) on {len(set(groups))} images; "
           f"majority baseline accuracy {max(share, 1 - share):.4f}, log-loss of a constant "
           f"{log_loss(labels, np.full(len(labels), share)):.4f}")
-    features = ImageFeatures(bench_runtime())
+    features = MultiLevelFeatures(bench_runtime())
     photos = {name: read_rgb(data_dir / name) for name in set(groups)}
     folds = grouped_folds(labels, groups)
     best: tuple[float, float, float, np.ndarray, np.ndarray] | None = None
     for margin in MARGIN_CHOICES:
-        described = features.describe([crop(photos[row["image"]], hand_box(row), margin) for row in rows])
+        crops = [crop(photos[row["image"]], hand_box(row), margin) for row in rows]
+        described = features.describe(crops)[:, :IMAGE_FEATURES_DIMENSIONS]
         for c in C_CHOICES:
             scores = fold_scores(described, labels, folds, c)
             print(f"margin {margin} C={c}: grouped 5-fold: raw log-loss {log_loss(labels, scores.raw):.4f}, "

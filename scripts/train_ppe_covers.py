@@ -5,10 +5,12 @@ with Reko's own detectors run on each photo as the server runs them:
 - where a head lies relative to a face box and to the pose's head reference (median of the ground-truth heads);
 - the confidence curves: P(a located head matches a ground-truth head) from the face score or the pose's head
   score, P(a found face matches a ground-truth face) from the face score (logistic on the logit);
-- HEAD_COVER (helmet vs head): an L2 logistic regression on EfficientNet-Lite0 pooled features of the
-  ground-truth head crops and of the heads Reko placed or its head detector found (P >= 0.5) and matched to
-  them, plus the heads Reko placed from faces or detected on the face-mask training half as bare (its street
-  photos hold no hard hat: checked by eye);
+- HEAD_COVER (helmet vs head): an L2 logistic regression on EfficientNet-Lite0's multi-level features
+  (`MultiLevelFeatures`: pooled, and the means of two earlier stages; calibrated log-loss 0.165 → 0.153 and accuracy
+  0.928 → 0.932 against the pooled features alone, at C 0.03 in the folds below) of the ground-truth head crops and
+  of the heads Reko placed or its head detector found (P >= 0.5) and matched to them, plus the heads Reko placed
+  from faces or detected on the face-mask training half as bare (its street photos hold no hard hat: checked by
+  eye);
 - FACE_COVER (with_mask vs without_mask): the same on the face-wear vectors of the faces the face detector found
   and matched to ground truth (the vector needs the detector's keypoints);
 - each L2 strength is chosen by 5-fold cross-validation grouped by image inside the training half (log-loss),
@@ -39,7 +41,7 @@ from bench.ppe_sets import PART_MATCH_IOU, halves, hard_hat_images, mask_images
 from reko.pipelines.labels import LabelPipeline
 from reko.pipelines.ppe import People, PeopleFinder, locate
 from reko.vision.boxes import iou_matrix
-from reko.vision.image_features import ImageFeatures
+from reko.vision.image_features import MultiLevelFeatures
 from reko.vision.labels.confidence import LogisticCurve
 from reko.vision.ppe.covers import HEAD_CROP_MARGIN, crop
 from reko.vision.ppe.heads import HeadDetector
@@ -222,7 +224,7 @@ def main(argv: Sequence[str]) -> None:
     for name, (scores, right) in curve_data.items():
         arrays[f"curve.{name}"] = fit_curve(np.array(scores), np.array(right))
         print(f"curve {name}: {len(right)} located, {sum(right)} right -> {arrays[f'curve.{name}']}")
-    head_features = ImageFeatures(runtime).describe(head_samples.inputs)
+    head_features = MultiLevelFeatures(runtime).describe(head_samples.inputs)
     features_of = {"head_cover": head_features, "face_cover": np.stack(face_samples.inputs)}
     for name, samples in (("head_cover", head_samples), ("face_cover", face_samples)):
         model, curve = choose_and_fit(name, features_of[name], samples)

@@ -1,7 +1,7 @@
 """Training one Custom Labels model version: read its images, describe them with the frozen backbone, fit the heads,
 pick each label's threshold, evaluate on the test data, write the evaluation files.
 
-Classification reads `image-features` (1280 numbers a view) of eleven views of each training image
+Classification reads `image-features-multilevel` (1712 numbers a view) of eleven views of each training image
 (`reko.vision.training.views`) and fits one logistic head a label; thresholds come from 5-fold out-of-fold
 probabilities of the training images (an image's views never straddle folds). Detection reads
 `image-feature-maps` and fits the cell heads of `reko.vision.training.detection` and the box heads of

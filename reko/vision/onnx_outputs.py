@@ -86,15 +86,16 @@ def keep_age_with_features(source: Path, destination: Path) -> None:
     keep_outputs(source, destination, (AGE_NETWORK_OUTPUT, AGE_NETWORK_FEATURE_TENSOR))
 
 
-def keep_pooled_image_features(source: Path, destination: Path) -> None:
-    """The image classifier cut after its global average pool (a catalogue preparer)."""
-    keep_outputs(source, destination, (IMAGE_CLASSIFIER_POOLED_TENSOR,))
-
-
 # EfficientNet-Lite0's feature maps a detection head reads (Custom Labels object detection): stage 5's output (112
-# maps at stride 16, the last stage fine enough for heads of ~20 px) and the head convolution after its activation
-# (1280 maps at stride 32, what the pooled features average).
+# maps at stride 16, the last stage fine enough for heads of ~20 px) and the last block's projection (320 maps at
+# stride 32, what the head convolution widens to the 1280 the pooled features average).
 IMAGE_FEATURE_MAP_TENSORS = ("/_blocks.10/Add_output_0", "/_blocks.15/_project_conv/Conv_output_0")
+
+
+def keep_multilevel_image_features(source: Path, destination: Path) -> None:
+    """The image classifier returning its pooled features and the two maps above (a catalogue preparer): one pass
+    gives a crop's description at three depths (`image_features.MultiLevelFeatures`)."""
+    keep_outputs(source, destination, (IMAGE_CLASSIFIER_POOLED_TENSOR, *IMAGE_FEATURE_MAP_TENSORS))
 
 
 def keep_image_feature_maps(source: Path, destination: Path) -> None:

@@ -7,10 +7,11 @@ import io
 import numpy as np
 import pytest
 
+from reko.vision.image_features import IMAGE_FEATURES_DIMENSIONS, MULTILEVEL_FEATURES_DIMENSIONS
 from reko.vision.training.box_refinement import Detector, Refiner, box_descriptors, find_objects
 from reko.vision.training.detection import BoxHead, DetectionHeads, FeatureGrid
 from reko.vision.training.heads import LinearHeads
-from reko.vision.training.model import DETECTION, CustomModel
+from reko.vision.training.model import CLASSIFICATION, DETECTION, CustomModel
 from reko.vision.training.views import SERVING_VIEW_COUNT, serving_views, training_views
 
 CHANNELS = 5
@@ -101,3 +102,23 @@ def test_box_descriptors_read_the_grid_at_its_own_stride() -> None:
 def test_box_descriptors_of_no_box_are_empty() -> None:
     grid = FeatureGrid(np.zeros((4, 4, CHANNELS), np.float32), 1.0, 1.0)
     assert box_descriptors(grid, np.zeros((0, 4), np.float32)).shape == (0, 9 * CHANNELS + 2)
+
+
+def _classifier(dimensions: int) -> CustomModel:
+    rng = np.random.default_rng(2)
+    heads = LinearHeads(np.zeros(dimensions, np.float32), np.ones(dimensions, np.float32),
+                        rng.normal(size=(dimensions, 2)).astype(np.float32), np.zeros(2, np.float32))
+    return CustomModel(CLASSIFICATION, ("with_mask", "without_mask"), np.array([0.5, 0.5], np.float32),
+                       classifier=heads)
+
+
+def test_a_classifier_reads_multilevel_features_and_an_older_one_the_pooled_ones() -> None:
+    current = CustomModel.from_bytes(_classifier(MULTILEVEL_FEATURES_DIMENSIONS).to_bytes())
+    assert not current.classifier_reads_pooled_only
+    assert current.classifier is not None and current.classifier.weights.shape[0] == MULTILEVEL_FEATURES_DIMENSIONS
+    older = CustomModel.from_bytes(_with_format(_classifier(IMAGE_FEATURES_DIMENSIONS).to_bytes(),
+                                                "reko-custom-labels-2"))
+    assert older.classifier_reads_pooled_only
+    with pytest.raises(ValueError, match="pooled"):  # an older format with multi-level heads is not misread
+        CustomModel.from_bytes(_with_format(_classifier(MULTILEVEL_FEATURES_DIMENSIONS).to_bytes(),
+                                            "reko-custom-labels-2"))

@@ -5,13 +5,15 @@ on the CC0 hard-hat and face-mask sets (training half, grouped by image), and th
 scores into the measured probability that a located part is right; everything it fits is one small catalogued
 file, `ppe-covers`. The features differ by part, each the better one in grouped cross-validation on the
 training half (`scripts/train_ppe_covers.py` prints it):
-- a head: EfficientNet-Lite0's pooled features (`ImageFeatures`) of the head crop, with the face-mask set's
+- a head: EfficientNet-Lite0's multi-level features (`MultiLevelFeatures`) of the head crop, with the face-mask set's
   heads (street photos, no hard hat in them) added to the training as bare heads. On the training half's
   hard-hat heads that Reko placed itself (grouped 5-fold, calibrated): accuracy 0.90, bare-head recall 0.77,
   log-loss 0.18. A hue / saturation / value histogram of the head's top (hats are few, saturated colours) read
   0.90 / 0.80 but log-loss 0.41, and called a presenter before a cyan screen a hard hat: colour is not a hat;
-- a hand: Lite0 features of the hand crop, fitted (`scripts/train_hand_cover.py`, its own file
-  `ppe-hand-cover`) on hands Reko located on the same photos and labelled glove / bare by eye
+- a hand: Lite0's pooled features of the hand crop (the first columns of the same pass; the multi-level ones read
+  calibrated log-loss 0.380 against 0.377 in `scripts/train_hand_cover.py`'s folds), fitted
+  (`scripts/train_hand_cover.py`, its own file `ppe-hand-cover`) on hands Reko located on the same photos and
+  labelled glove / bare by eye
   (`docs/hand-cover-labels.md`): no glove data set exists;
 - a face: the face-wear vector (`FaceWearEstimator.face_vectors`: texture maps of the age network and colour and
   edge bands, on the face aligned by its 5 keypoints): accuracy 0.94 against 0.72-0.86 for Lite0 crops at the
@@ -27,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from reko.vision.catalog import ModelError
-from reko.vision.image_features import IMAGE_FEATURES_DIMENSIONS, ImageFeatures
+from reko.vision.image_features import IMAGE_FEATURES_DIMENSIONS, MULTILEVEL_FEATURES_DIMENSIONS, MultiLevelFeatures
 from reko.vision.labels.confidence import LogisticCurve
 from reko.vision.ppe.parts import Placement
 from reko.vision.runtime import Runtime
@@ -38,7 +40,7 @@ CURVES = ("face", "head_from_face", "head_from_pose", *COVERS)
 # Chosen on the training half (scripts/train_ppe_covers.py prints the grouped-CV accuracy of each choice).
 HEAD_CROP_MARGIN = 0.15
 MIN_CROP_SIDE_PX = 4
-HEAD_DIMENSIONS = IMAGE_FEATURES_DIMENSIONS
+HEAD_DIMENSIONS = MULTILEVEL_FEATURES_DIMENSIONS
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,7 @@ class CoverEstimator:
     """
 
     def __init__(self, runtime: Runtime, face_vectors: FaceVectors, face_dimensions: int) -> None:
-        self.features = ImageFeatures(runtime)
+        self.features = MultiLevelFeatures(runtime)
         self.face_vectors = face_vectors
         self.models = CoverModels.load(runtime.model_path("ppe-covers"), face_dimensions)
         self.gloves = HandCoverModel.load(runtime.model_path("ppe-hand-cover"))
@@ -157,7 +159,7 @@ class CoverEstimator:
         crops += [crop(rgb, box, self.gloves.margin) for box in hands]
         features = self.features.describe(crops)
         return (self.models.cover_probability("head_cover", features[: len(heads)]),
-                self.gloves.probability(features[len(heads) :]))
+                self.gloves.probability(features[len(heads) :, :IMAGE_FEATURES_DIMENSIONS]))
 
     def faces_covered(self, rgb: np.ndarray, face_keypoints: np.ndarray) -> np.ndarray:
         """(m,) float32 P(mask on face) for (m, 5, 2) face keypoints."""

@@ -1,9 +1,9 @@
 """A trained Custom Labels model: its labels, thresholds and heads; saved as one versioned .npz artefact.
 
-The artefact holds only what training produced (heads, thresholds, label names); the frozen backbone it reads is
-the catalogued `image-features` / `image-feature-maps` model, so an artefact is small (two labels: 20.6 kB classifier,
-162 kB detector with its second stage). `ARTEFACT_FORMAT` goes up when the layout changes; an artefact of another
-format is refused rather than misread.
+The artefact holds only what training produced (heads, thresholds, label names); the frozen backbone it reads is the
+catalogued `image-features-multilevel` / `image-feature-maps` model, so an artefact is small (two labels: 20.6 kB
+classifier, 162 kB detector with its second stage). `ARTEFACT_FORMAT` goes up when the layout changes; an artefact
+of another format is refused rather than misread.
 """
 
 from __future__ import annotations
@@ -13,14 +13,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reko.vision.image_features import ImageFeatures
+from reko.vision.image_features import IMAGE_FEATURES_DIMENSIONS, MultiLevelFeatures
 from reko.vision.training.box_refinement import Detector, Refiner, find_objects
 from reko.vision.training.detection import BoxHead, DetectionHeads, FeatureMaps
 from reko.vision.training.heads import LinearHeads, view_probabilities
 from reko.vision.training.views import serving_views
 
-ARTEFACT_FORMAT = "reko-custom-labels-2"  # 2: detection's second stage (`refine_*`)
-READABLE_FORMATS = ("reko-custom-labels-1", ARTEFACT_FORMAT)  # a format-1 detector runs its first stage only
+ARTEFACT_FORMAT = "reko-custom-labels-3"  # 2: detection's second stage (`refine_*`); 3: multi-level classifiers
+# A format-1 detector runs its first stage only; a format-1 or -2 classifier reads the pooled features alone.
+READABLE_FORMATS = ("reko-custom-labels-1", "reko-custom-labels-2", ARTEFACT_FORMAT)
 CLASSIFICATION = "classification"
 DETECTION = "detection"
 
@@ -39,6 +40,12 @@ class CustomModel:
     thresholds: np.ndarray  # (k,) each label's assumed threshold, probability 0-1
     classifier: LinearHeads | None = None
     detector: Detector | None = None
+    classifier_reads_pooled_only: bool = False  # a classifier trained before format 3: the first 1280 columns
+
+    def __post_init__(self) -> None:
+        if self.classifier is not None and self.classifier_reads_pooled_only:
+            if self.classifier.mean.shape != (IMAGE_FEATURES_DIMENSIONS,):
+                raise ValueError("a classifier of an earlier format must read the 1280 pooled features")
 
     def to_bytes(self) -> bytes:
         arrays: dict[str, np.ndarray] = {
@@ -73,7 +80,8 @@ class CustomModel:
             labels = tuple(str(label) for label in stored["labels"])
             thresholds = stored["thresholds"]
             if kind == CLASSIFICATION:
-                return cls(kind, labels, thresholds, classifier=heads)
+                return cls(kind, labels, thresholds, classifier=heads,
+                           classifier_reads_pooled_only=str(stored["format"]) != ARTEFACT_FORMAT)
             box = BoxHead(stored["box_mean"], stored["box_scale"], stored["box_weights"], stored["box_bias"])
             refiner = None
             if "refine_weights" in stored:
@@ -88,7 +96,7 @@ class CustomModel:
 class CustomModelRunner:
     """Runs trained models: the shared backbones, loaded once, and the model's heads."""
 
-    def __init__(self, features: ImageFeatures, feature_maps: FeatureMaps) -> None:
+    def __init__(self, features: MultiLevelFeatures, feature_maps: FeatureMaps) -> None:
         self.features = features
         self.feature_maps = feature_maps
 
@@ -98,6 +106,8 @@ class CustomModelRunner:
         found: list[Found] = []
         if model.classifier is not None:
             views = self.features.describe(serving_views(rgb))[None]
+            if model.classifier_reads_pooled_only:
+                views = views[..., :IMAGE_FEATURES_DIMENSIONS]
             probabilities = view_probabilities(model.classifier, views)[0]
             found = [Found(label, float(p), None) for label, p in zip(model.labels, probabilities, strict=True)
                      if p >= floor]
