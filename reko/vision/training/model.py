@@ -1,7 +1,7 @@
 """A trained Custom Labels model: its labels, thresholds and heads; saved as one versioned .npz artefact.
 
 The artefact holds only what training produced (heads, thresholds, label names); the frozen backbone it reads is the
-catalogued `image-features-multilevel` / `image-feature-maps` model, so an artefact is small (two labels: 20.6 kB
+catalogued `image-features-multilevel` / `image-feature-maps` model, so an artefact is small (two labels: ~27 kB
 classifier, 162 kB detector with its second stage). `ARTEFACT_FORMAT` goes up when the layout changes; an artefact
 of another format is refused rather than misread.
 """
