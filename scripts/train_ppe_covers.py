@@ -5,13 +5,11 @@ with Reko's own detectors run on each photo as the server runs them:
 - where a head lies relative to a face box and to the pose's head reference (median of the ground-truth heads);
 - the confidence curves: P(a located head matches a ground-truth head) from the face score or the pose's head
   score, P(a found face matches a ground-truth face) from the face score (logistic on the logit);
-- HEAD_COVER (helmet vs head): an L2 logistic regression on EfficientNet-Lite0's multi-level features
-  (`MultiLevelFeatures`: pooled, and the means of two earlier stages; calibrated log-loss 0.165 → 0.153 and accuracy
-  0.928 → 0.932 against the pooled features alone, at C 0.03 in the folds below) of the ground-truth head crops and
-  of the heads Reko placed or its head detector found (P >= 0.5) and matched to them, plus the heads Reko placed
-  from faces or detected on the face-mask training half as bare (its street photos hold no hard hat: checked by
-  eye);
-- FACE_COVER (with_mask vs without_mask): the same on the face-wear vectors of the faces the face detector found
+- the head crops HEAD_COVER (helmet vs head) is fitted on, by `scripts/finetune_head_cover.py` (`collect`): the
+  ground-truth head crops and the heads Reko placed or its head detector found (P >= 0.5) and matched to them, plus
+  the heads Reko placed from faces or detected on the face-mask training half as bare (its street photos hold no
+  hard hat: checked by eye);
+- FACE_COVER (with_mask vs without_mask): an L2 logistic regression on the face-wear vectors of the faces found
   and matched to ground truth (the vector needs the detector's keypoints);
 - each L2 strength is chosen by 5-fold cross-validation grouped by image inside the training half (log-loss),
   and each head's output is calibrated by a logistic curve fitted on its out-of-fold predictions there.
@@ -41,7 +39,6 @@ from bench.ppe_sets import PART_MATCH_IOU, halves, hard_hat_images, mask_images
 from reko.pipelines.labels import LabelPipeline
 from reko.pipelines.ppe import People, PeopleFinder, locate
 from reko.vision.boxes import iou_matrix
-from reko.vision.image_features import MultiLevelFeatures
 from reko.vision.labels.confidence import LogisticCurve
 from reko.vision.ppe.covers import HEAD_CROP_MARGIN, crop
 from reko.vision.ppe.heads import HeadDetector
@@ -49,7 +46,7 @@ from reko.vision.ppe.parts import Placement, fit_placement
 from reko.vision.ppe.pose import BodyPose, head_references
 
 OUTPUT = Path(__file__).resolve().parents[1] / "reko" / "vision" / "models" / "ppe-covers.npz"
-C_CHOICES = {"head_cover": (0.003, 0.01, 0.03, 0.1), "face_cover": (0.1, 0.3, 1.0, 3.0)}
+C_CHOICES = {"face_cover": (0.1, 0.3, 1.0, 3.0)}
 FACE_MATCH_IOU = 0.5  # faces are the face detector's own boxes: the VOC rule
 CURVE_C = 1e4  # a 2-parameter curve: practically unpenalised
 
@@ -177,8 +174,17 @@ def choose_and_fit(name: str, features: np.ndarray, samples: Samples) -> tuple[P
     return logistic_model(best[0]).fit(features, labels), best[2]
 
 
-def main(argv: Sequence[str]) -> None:
-    data_dir = Path(argv[0]) if argv else DATA_DIR
+@dataclass
+class Collected:
+    """What Reko's own detectors found on the training half, as the trainers need it."""
+
+    arrays: dict[str, np.ndarray]  # head placements and the located-part curves, ready for the file
+    head_samples: Samples  # head crops (HEAD_CROP_MARGIN), 1 = hard hat: scripts/finetune_head_cover.py fits on them
+    face_samples: Samples  # face-wear vectors, 1 = mask
+
+
+def collect(data_dir: Path) -> Collected:
+    """Run the person, face, pose and head detectors on the training half and gather every trainer's samples."""
     runtime = bench_runtime()
     labels = LabelPipeline(runtime)
     faces = face_pipeline()
@@ -224,17 +230,20 @@ def main(argv: Sequence[str]) -> None:
     for name, (scores, right) in curve_data.items():
         arrays[f"curve.{name}"] = fit_curve(np.array(scores), np.array(right))
         print(f"curve {name}: {len(right)} located, {sum(right)} right -> {arrays[f'curve.{name}']}")
-    head_features = MultiLevelFeatures(runtime).describe(head_samples.inputs)
-    features_of = {"head_cover": head_features, "face_cover": np.stack(face_samples.inputs)}
-    for name, samples in (("head_cover", head_samples), ("face_cover", face_samples)):
-        model, curve = choose_and_fit(name, features_of[name], samples)
-        scaler, regression = model[0], model[-1]
-        arrays[f"curve.{name}"] = curve
-        arrays[f"{name}.mean"] = scaler.mean_.astype(np.float32)
-        arrays[f"{name}.scale"] = scaler.scale_.astype(np.float32)
-        arrays[f"{name}.weights"] = regression.coef_[0].astype(np.float32)
-        arrays[f"{name}.bias"] = np.array([regression.intercept_[0]], np.float32)
-        arrays[f"{name}.samples"] = np.array([len(samples.labels), sum(samples.labels)], np.int64)
+    return Collected(arrays, head_samples, face_samples)
+
+
+def main(argv: Sequence[str]) -> None:
+    collected = collect(Path(argv[0]) if argv else DATA_DIR)
+    arrays, samples = collected.arrays, collected.face_samples
+    model, curve = choose_and_fit("face_cover", np.stack(samples.inputs), samples)
+    scaler, regression = model[0], model[-1]
+    arrays["curve.face_cover"] = curve
+    arrays["face_cover.mean"] = scaler.mean_.astype(np.float32)
+    arrays["face_cover.scale"] = scaler.scale_.astype(np.float32)
+    arrays["face_cover.weights"] = regression.coef_[0].astype(np.float32)
+    arrays["face_cover.bias"] = np.array([regression.intercept_[0]], np.float32)
+    arrays["face_cover.samples"] = np.array([len(samples.labels), sum(samples.labels)], np.int64)
     np.savez(OUTPUT, **arrays)  # type: ignore[arg-type]
     print(f"wrote {OUTPUT} sha256 {hashlib.sha256(OUTPUT.read_bytes()).hexdigest()}")
 

