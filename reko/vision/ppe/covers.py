@@ -1,10 +1,11 @@
-"""Whether a head, a face or a hand is covered (hard hat, mask, glove): small logistic heads on frozen features.
+"""Whether a head, a face or a hand is covered (hard hat, mask, glove): small models trained here on CC0 photos.
 
-No registry package ships a PPE model. `scripts/train_ppe_covers.py` fits one L2 logistic regression per cover
-on the CC0 hard-hat and face-mask sets (training half, grouped by image), and the curves that turn detector
-scores into the measured probability that a located part is right; everything it fits is one small catalogued
-file, `ppe-covers`. The features differ by part, each the better one in grouped cross-validation on the
-training half (`scripts/train_ppe_covers.py` prints it):
+No registry package ships a PPE model. Everything is fitted on the training half of the CC0 hard-hat and face-mask
+sets (grouped by image): HEAD_COVER is a fine-tuned network (`ppe-head-cover`, `scripts/finetune_head_cover.py`);
+FACE_COVER is an L2 logistic regression, fitted with the curves that turn detector scores into the measured
+probability that a located part is right (`ppe-covers`, `scripts/train_ppe_covers.py`); HAND_COVER is a logistic
+regression of its own (`ppe-hand-cover`). The features differ by part, each the better one in grouped
+cross-validation on the training half (the scripts print it):
 - a head: EfficientNet-Lite0's stride-32 tail fine-tuned on head crops (`ppe-head-cover`,
   `scripts/finetune_head_cover.py`), continuing from the crop's stride-16 map of the shared feature pass, with the
   face-mask set's heads (street photos, no hard hat in them) among the bare heads. On the training half's head crops
