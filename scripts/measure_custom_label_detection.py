@@ -6,8 +6,9 @@ training code (`fit_detector`, `find_objects`), under three fold assignments (ph
 seeded permutations), because one assignment moves macro F1 by ~0.03: the head label has only 45 boxes. Printed:
 macro F1 at IoU 0.5 at each label's F1-best threshold on the pooled out-of-fold boxes, per assignment and mean.
 
-Run from the repository root: `.venv/bin/python -m scripts.measure_custom_label_detection [SIDE_PX ...]`
-(longer sides the photos are scaled to; 640, the shipped one, by default).
+Run from the repository root: `.venv/bin/python -m scripts.measure_custom_label_detection [--two-stages]
+[SIDE_PX ...]` (longer sides the photos are scaled to, 640, the shipped one, by default; `--two-stages` leaves out
+the crop stage, `reko.vision.training.crop_refinement`).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from PIL import Image
 from bench.custom_labels import natural, voc
 from bench.datasets import DATA_DIR
 from bench.models import bench_runtime
-from reko.vision.training.box_refinement import find_objects, fit_detector
 from reko.vision.training.detection import DETECTION_SIDE_PX, FeatureGrid, FeatureMaps, TrainingBox
+from reko.vision.training.detector import find_objects, fit_detector
 from reko.vision.training.heads import best_threshold
 from reko.vision.training.metrics import match_boxes
 
@@ -49,7 +50,9 @@ def _truth(boxes: list[TrainingBox], label_index: int) -> np.ndarray:
                      if b.label_index == label_index], np.float32).reshape(-1, 4)
 
 
-def cross_validated_f1(grids: list[FeatureGrid], boxes: list[list[TrainingBox]], seed: int | None) -> list[float]:
+def cross_validated_f1(
+    grids: list[FeatureGrid], boxes: list[list[TrainingBox]], seed: int | None, maps: FeatureMaps | None
+) -> list[float]:
     """Each label's F1 on out-of-fold boxes at its F1-best threshold."""
     folds = np.arange(len(grids)) % FOLDS
     if seed is not None:
@@ -59,9 +62,9 @@ def cross_validated_f1(grids: list[FeatureGrid], boxes: list[list[TrainingBox]],
     positives = np.zeros(len(LABELS), int)
     for fold in range(FOLDS):
         fitted = np.flatnonzero(folds != fold)
-        detector = fit_detector([grids[i] for i in fitted], [boxes[i] for i in fitted], len(LABELS))
+        detector = fit_detector([grids[i] for i in fitted], [boxes[i] for i in fitted], len(LABELS), maps)
         for index in np.flatnonzero(folds == fold):
-            found = {group.label_index: group for group in find_objects(detector, grids[index])}
+            found = {group.label_index: group for group in find_objects(detector, grids[index], feature_maps=maps)}
             for label_index in range(len(LABELS)):
                 truth = _truth(boxes[index], label_index)
                 positives[label_index] += len(truth)
@@ -78,13 +81,13 @@ def cross_validated_f1(grids: list[FeatureGrid], boxes: list[list[TrainingBox]],
     return result
 
 
-def main(sides: list[int]) -> None:
+def main(sides: list[int], two_stages: bool = False) -> None:
     images, boxes = training_photos(DATA_DIR)
     for side in sides:
         started = time.perf_counter()
         maps = FeatureMaps(bench_runtime(), side)
         grids = [maps.describe(rgb) for rgb in images]
-        per_seed = [cross_validated_f1(grids, boxes, seed) for seed in FOLD_SEEDS]
+        per_seed = [cross_validated_f1(grids, boxes, seed, None if two_stages else maps) for seed in FOLD_SEEDS]
         macro = [float(np.mean(labels)) for labels in per_seed]
         detail = "; ".join(f"{m:.3f} ({', '.join(f'{f:.3f}' for f in labels)})" for m, labels in zip(
             macro, per_seed, strict=True))
@@ -93,4 +96,5 @@ def main(sides: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    main([int(side) for side in sys.argv[1:]] or [DETECTION_SIDE_PX])
+    arguments = [argument for argument in sys.argv[1:] if argument != "--two-stages"]
+    main([int(side) for side in arguments] or [DETECTION_SIDE_PX], two_stages="--two-stages" in sys.argv)

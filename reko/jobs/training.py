@@ -4,9 +4,9 @@ pick each label's threshold, evaluate on the test data, write the evaluation fil
 Classification reads `image-features-multilevel` (1712 numbers a view) of eleven views of each training image
 (`reko.vision.training.views`) and fits one logistic head a label; thresholds come from 5-fold out-of-fold
 probabilities of the training images (an image's views never straddle folds). Detection reads
-`image-feature-maps` and fits the cell heads of `reko.vision.training.detection` and the box heads of
-`reko.vision.training.box_refinement`; thresholds come from 3-fold out-of-fold boxes. The test data is only
-used for the evaluation.
+`image-feature-maps` of each image and of its candidate boxes' crops and fits the three stages of
+`reko.vision.training.detector`; thresholds come from 3-fold out-of-fold boxes. The test data is only used for the
+evaluation.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from reko.store.manifests import DatasetEntry, manifest_text, parse_entry
 from reko.store.objects import ObjectReader
 from reko.vision.image_features import FEATURE_BATCH_SIZE
 from reko.vision.training import heads as head_fitting
-from reko.vision.training.box_refinement import find_objects, fit_detector
-from reko.vision.training.detection import FeatureGrid, TrainingBox
+from reko.vision.training.detection import FeatureGrid, FeatureMaps, TrainingBox
+from reko.vision.training.detector import find_objects, fit_detector
 from reko.vision.training.metrics import (
     Counts,
     LabelScore,
@@ -152,15 +152,16 @@ def _detection(
     train_grids, test_grids = grids[: len(train)], grids[len(train):]
     train_boxes = [_boxes(entry, rgb, labels) for entry, rgb in zip(train, train_images, strict=True)]
     test_boxes = [_boxes(entry, rgb, labels) for entry, rgb in zip(test, test_images, strict=True)]
-    thresholds = _detection_thresholds(train_grids, train_boxes, labels)
+    feature_maps = runner.feature_maps
+    thresholds = _detection_thresholds(train_grids, train_boxes, labels, feature_maps)
     progress(85)
-    detector = fit_detector(train_grids, train_boxes, len(labels))
+    detector = fit_detector(train_grids, train_boxes, len(labels), feature_maps)
     model = CustomModel(DETECTION, tuple(labels), thresholds, detector=detector)
-    return model, detection_scores(model, test_grids, test_boxes)
+    return model, detection_scores(model, test_grids, test_boxes, feature_maps)
 
 
 def _detection_thresholds(
-    grids: list[FeatureGrid], boxes: list[list[TrainingBox]], labels: list[str]
+    grids: list[FeatureGrid], boxes: list[list[TrainingBox]], labels: list[str], feature_maps: FeatureMaps
 ) -> np.ndarray:
     """Each label's F1-best threshold on boxes found in images held out of the fit (3 folds by image)."""
     if len(grids) < DETECTION_THRESHOLD_FOLDS * 2:
@@ -174,10 +175,11 @@ def _detection_thresholds(
         present = {box.label_index for index in fitted for box in boxes[index]}
         if len(present) < len(labels):
             return np.full(len(labels), head_fitting.DEFAULT_THRESHOLD, np.float32)
-        detector = fit_detector([grids[i] for i in fitted], [boxes[i] for i in fitted], len(labels))
+        detector = fit_detector([grids[i] for i in fitted], [boxes[i] for i in fitted], len(labels), feature_maps)
         model = CustomModel(DETECTION, tuple(labels), np.zeros(len(labels)), detector=detector)
         for index in np.flatnonzero(folds == fold):
-            for label_index, found_scores, found_hits, truth in _matched(model, grids[index], boxes[index]):
+            matched = _matched(model, grids[index], boxes[index], feature_maps)
+            for label_index, found_scores, found_hits, truth in matched:
                 scores[label_index] += found_scores
                 hits[label_index] += found_hits
                 positives[label_index] += truth
@@ -188,11 +190,12 @@ def _detection_thresholds(
 
 
 def _matched(
-    model: CustomModel, grid: FeatureGrid, boxes: list[TrainingBox]
+    model: CustomModel, grid: FeatureGrid, boxes: list[TrainingBox], feature_maps: FeatureMaps
 ) -> list[tuple[int, list[float], list[bool], int]]:
     """Per label: scores of found boxes, whether each matches a true box, and how many true boxes there are."""
     assert model.detector is not None
-    by_label = {group.label_index: group for group in find_objects(model.detector, grid)}
+    found = find_objects(model.detector, grid, feature_maps=feature_maps)
+    by_label = {group.label_index: group for group in found}
     result: list[tuple[int, list[float], list[bool], int]] = []
     for label_index in range(len(model.labels)):
         truth = np.array([[b.left, b.top, b.left + b.width, b.top + b.height] for b in boxes
@@ -207,12 +210,12 @@ def _matched(
 
 
 def detection_scores(
-    model: CustomModel, grids: list[FeatureGrid], boxes: list[list[TrainingBox]]
+    model: CustomModel, grids: list[FeatureGrid], boxes: list[list[TrainingBox]], feature_maps: FeatureMaps
 ) -> list[LabelScore]:
     counts = [Counts() for _ in model.labels]
     images_with = np.zeros(len(model.labels), int)
     for grid, image_boxes in zip(grids, boxes, strict=True):
-        for label_index, scores, hits, truth in _matched(model, grid, image_boxes):
+        for label_index, scores, hits, truth in _matched(model, grid, image_boxes, feature_maps):
             above = np.array(scores) >= model.thresholds[label_index]
             true_positives = int((np.array(hits, bool) & above).sum())
             counts[label_index].true_positives += true_positives

@@ -8,11 +8,20 @@ import numpy as np
 import pytest
 
 from reko.vision.image_features import IMAGE_FEATURES_DIMENSIONS, MULTILEVEL_FEATURES_DIMENSIONS
-from reko.vision.training.box_refinement import Detector, Refiner, box_descriptors, find_objects
-from reko.vision.training.detection import BoxHead, DetectionHeads, FeatureGrid
+from reko.vision.training.box_refinement import Refiner, box_descriptors
+from reko.vision.training.crop_refinement import (
+    CROP_CONTEXT,
+    CROP_DESCRIPTOR_DIMENSIONS,
+    CROP_SIDE_PX,
+    crop_descriptors,
+    strongest,
+)
+from reko.vision.training.detection import BoxHead, DetectionHeads, FeatureGrid, FeatureMaps, FoundBoxes
+from reko.vision.training.detector import Detector, find_objects
 from reko.vision.training.heads import LinearHeads
 from reko.vision.training.model import CLASSIFICATION, DETECTION, CustomModel
 from reko.vision.training.views import SERVING_VIEW_COUNT, serving_views, training_views
+from tests.conftest import shared_runtime
 
 CHANNELS = 5
 
@@ -39,35 +48,50 @@ def test_box_descriptors_sample_the_cells_inside_the_box(box: tuple[float, float
     assert described[0, -2] == pytest.approx(np.log(width_cells), rel=1e-5)
 
 
-def _detector(rng: np.random.Generator, refined: bool) -> Detector:
+def _refiner(rng: np.random.Generator, dimensions: int) -> Refiner:
+    return Refiner(
+        LinearHeads(np.zeros(dimensions, np.float32), np.ones(dimensions, np.float32),
+                    rng.normal(size=(dimensions, 2)).astype(np.float32) / np.sqrt(dimensions), np.zeros(2, np.float32)),
+        BoxHead(np.zeros(dimensions, np.float32), np.ones(dimensions, np.float32),
+                np.zeros((dimensions, 4), np.float32), np.zeros(4, np.float32)))
+
+
+def _detector(rng: np.random.Generator, stages: int) -> Detector:
     heads = LinearHeads(np.zeros(CHANNELS, np.float32), np.ones(CHANNELS, np.float32),
                         rng.normal(size=(CHANNELS, 2)).astype(np.float32), np.zeros(2, np.float32))
     boxes = BoxHead(np.zeros(CHANNELS, np.float32), np.ones(CHANNELS, np.float32),
                     np.zeros((CHANNELS, 4), np.float32), np.array([0, 0, 1, 1], np.float32))
-    refiner = None
-    if refined:
-        dimensions = 9 * CHANNELS + 2
-        refiner = Refiner(
-            LinearHeads(np.zeros(dimensions, np.float32), np.ones(dimensions, np.float32),
-                        rng.normal(size=(dimensions, 2)).astype(np.float32), np.zeros(2, np.float32)),
-            BoxHead(np.zeros(dimensions, np.float32), np.ones(dimensions, np.float32),
-                    np.zeros((dimensions, 4), np.float32), np.zeros(4, np.float32)))
-    return Detector(DetectionHeads(heads, boxes), refiner)
+    refiner = _refiner(rng, 9 * CHANNELS + 2) if stages >= 2 else None
+    crops = _refiner(rng, CROP_DESCRIPTOR_DIMENSIONS) if stages >= 3 else None
+    return Detector(DetectionHeads(heads, boxes), refiner, crops)
 
 
-@pytest.mark.parametrize("refined", [True, False])
-def test_a_detector_artefact_round_trips(refined: bool) -> None:
+@pytest.fixture(scope="module")
+def feature_maps() -> FeatureMaps:
+    return FeatureMaps(shared_runtime())
+
+
+@pytest.mark.parametrize("stages", [1, 2, 3])
+def test_a_detector_artefact_round_trips(stages: int, feature_maps: FeatureMaps) -> None:
     rng = np.random.default_rng(0)
     model = CustomModel(DETECTION, ("head", "helmet"), np.array([0.4, 0.6], np.float32),
-                        detector=_detector(rng, refined))
+                        detector=_detector(rng, stages))
     loaded = CustomModel.from_bytes(model.to_bytes())
-    assert loaded.detector is not None and (loaded.detector.refiner is not None) == refined
-    grid = FeatureGrid(rng.normal(size=(8, 8, CHANNELS)).astype(np.float32), 1.0, 1.0)
-    for before, after in zip(find_objects(model.detector, grid, 0.2), find_objects(loaded.detector, grid, 0.2),
-                             strict=True):
+    assert loaded.detector is not None and model.detector is not None
+    assert (loaded.detector.refiner is not None, loaded.detector.crops is not None) == (stages >= 2, stages >= 3)
+    image = rng.integers(0, 256, (128, 128, 3), np.uint8)
+    grid = FeatureGrid(rng.normal(size=(8, 8, CHANNELS)).astype(np.float32), 1.0, 1.0, image=image)
+    found_before = find_objects(model.detector, grid, 0.2, feature_maps)
+    found_after = find_objects(loaded.detector, grid, 0.2, feature_maps)
+    assert found_before, "the random heads find something to compare"
+    for before, after in zip(found_before, found_after, strict=True):
         assert before.label_index == after.label_index
-        np.testing.assert_allclose(before.boxes, after.boxes, rtol=1e-5)
+        np.testing.assert_allclose(before.boxes, after.boxes, rtol=1e-4)
         assert (after.scores >= 0.2).all() and (np.diff(after.scores) <= 0).all()
+    if stages == 3:
+        assert sum(len(group.boxes) for group in found_after) <= 20
+        with pytest.raises(ValueError, match="feature maps"):
+            find_objects(loaded.detector, grid, 0.2)
 
 
 def _with_format(data: bytes, artefact_format: str) -> bytes:
@@ -79,13 +103,52 @@ def _with_format(data: bytes, artefact_format: str) -> bytes:
     return buffer.getvalue()
 
 
+def _without_stages(data: bytes, *prefixes: str) -> bytes:
+    with np.load(io.BytesIO(data), allow_pickle=False) as stored:
+        arrays = {name: stored[name] for name in stored.files if not name.startswith(tuple(f"{p}_" for p in prefixes))}
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
+    return buffer.getvalue()
+
+
 def test_a_format_1_detector_runs_its_first_stage_and_unknown_formats_are_refused() -> None:
     model = CustomModel(DETECTION, ("head", "helmet"), np.array([0.5, 0.5], np.float32),
-                        detector=_detector(np.random.default_rng(1), False))
-    older = CustomModel.from_bytes(_with_format(model.to_bytes(), "reko-custom-labels-1"))
-    assert older.detector is not None and older.detector.refiner is None
+                        detector=_detector(np.random.default_rng(1), 3))
+    older = CustomModel.from_bytes(_with_format(_without_stages(model.to_bytes(), "refine", "crop"),
+                                                "reko-custom-labels-1"))
+    assert older.detector is not None and older.detector.refiner is None and older.detector.crops is None
+    two_stages = CustomModel.from_bytes(_with_format(_without_stages(model.to_bytes(), "crop"),
+                                                     "reko-custom-labels-3"))
+    assert two_stages.detector is not None and two_stages.detector.refiner is not None
+    assert two_stages.detector.crops is None
     with pytest.raises(ValueError, match="format"):
         CustomModel.from_bytes(_with_format(model.to_bytes(), "reko-custom-labels-9"))
+
+
+def test_crop_descriptors_see_the_box_at_the_crop_centre(feature_maps: FeatureMaps) -> None:
+    """A bright square on grey: its crop's descriptor differs from one of plain grey, and a box outside the image
+    still gives a descriptor (its edges repeated), one row a box."""
+    image = np.full((200, 300, 3), 120, np.uint8)
+    image[80:120, 130:170] = 250
+    boxes = np.array([[130, 80, 170, 120], [10, 10, 50, 50], [-30, -30, 10, 10]], np.float32)
+    described = crop_descriptors(feature_maps, image, boxes)
+    assert described.shape == (3, CROP_DESCRIPTOR_DIMENSIONS)
+    assert np.isfinite(described).all()
+    assert np.abs(described[0] - described[1]).max() > 0.1
+    np.testing.assert_allclose(described[1, :-2], described[2, :-2], atol=1e-4)  # plain grey both
+    assert described[0, -2] == pytest.approx(np.log(40 / 16))
+    assert crop_descriptors(feature_maps, image, np.zeros((0, 4), np.float32)).shape == (0, CROP_DESCRIPTOR_DIMENSIONS)
+    assert CROP_SIDE_PX % 32 == 0 and CROP_CONTEXT >= 1
+
+
+def test_strongest_keeps_the_best_boxes_over_all_labels() -> None:
+    boxes = np.zeros((3, 4), np.float32)
+    candidates = [FoundBoxes(0, boxes, np.array([0.9, 0.5, 0.1], np.float32)),
+                  FoundBoxes(1, boxes, np.array([0.8, 0.4, 0.05], np.float32))]
+    kept = strongest(candidates, 3)
+    assert [(group.label_index, group.scores.tolist()) for group in kept] == [
+        (0, pytest.approx([0.9, 0.5])), (1, pytest.approx([0.8]))]
+    assert strongest(candidates, 10) == candidates
 
 
 def test_box_descriptors_read_the_grid_at_its_own_stride() -> None:

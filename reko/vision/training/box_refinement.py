@@ -20,20 +20,16 @@ at serving: one descriptor per candidate box, no extra network pass (~3 ms an im
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from reko.vision.training.detection import (
-    CANDIDATE_FLOOR,
     BoxHead,
-    DetectionHeads,
     FeatureGrid,
     FoundBoxes,
     TrainingBox,
-    find_boxes,
-    fit_detection,
     suppress_and_vote,
 )
 from reko.vision.training.heads import LinearHeads, fit_heads
@@ -58,12 +54,7 @@ class Refiner:
         return self.boxes.predict(descriptors)
 
 
-@dataclass(frozen=True)
-class Detector:
-    """Both stages; `refiner` None for artefacts trained before the second stage existed."""
-
-    first: DetectionHeads
-    refiner: Refiner | None = None
+Describer = Callable[[FeatureGrid, np.ndarray], np.ndarray]  # (grid, (m, 4) xyxy image-pixel boxes) → (m, d)
 
 
 def box_descriptors(grid: FeatureGrid, boxes: np.ndarray) -> np.ndarray:
@@ -103,20 +94,13 @@ def _box_deltas(found: np.ndarray, truth: np.ndarray) -> np.ndarray:
     ], axis=1)
 
 
-def fit_detector(
-    grids: Sequence[FeatureGrid], boxes: Sequence[Sequence[TrainingBox]], label_count: int
-) -> Detector:
-    """Fit the first stage, then the second on the first stage's boxes of the same images."""
-    first = fit_detection(grids, boxes, label_count)
-    return Detector(first, fit_refiner(grids, boxes, [find_boxes(first, grid) for grid in grids], label_count))
-
-
 def fit_refiner(
     grids: Sequence[FeatureGrid], boxes: Sequence[Sequence[TrainingBox]],
-    candidates: Sequence[Sequence[FoundBoxes]], label_count: int,
+    candidates: Sequence[Sequence[FoundBoxes]], label_count: int, describe: Describer = box_descriptors,
 ) -> Refiner | None:
     """The second stage, fitted on each image's candidate boxes against its true boxes; None when there is nothing
-    to learn (no candidate near a true box, or a label whose candidates are all right or all wrong)."""
+    to learn (no candidate near a true box, or a label whose candidates are all right or all wrong). `describe`
+    gives the boxes' descriptors (the third stage, `crop_refinement`, passes its own)."""
     descriptors: list[np.ndarray] = []
     classes: list[np.ndarray] = []
     moved: list[np.ndarray] = []
@@ -125,7 +109,7 @@ def fit_refiner(
         for group in groups:
             if not len(group.boxes):
                 continue
-            described = box_descriptors(grid, group.boxes)
+            described = describe(grid, group.boxes)
             truth = _truth(image_boxes, group.label_index)
             overlaps = np.stack([box_iou(box, truth) for box in group.boxes]).reshape(len(group.boxes), len(truth))
             best = overlaps.max(axis=1) if len(truth) else np.zeros(len(group.boxes))
@@ -152,19 +136,17 @@ def fit_refiner(
                                   ridge.intercept_.astype(np.float32)))
 
 
-def find_objects(detector: Detector, grid: FeatureGrid, floor: float = CANDIDATE_FLOOR) -> list[FoundBoxes]:
-    """Every label's boxes scoring at least `floor` (probability 0-1), best first."""
-    candidates = find_boxes(detector.first, grid, min(floor, CANDIDATE_FLOOR) if detector.refiner else floor)
-    if detector.refiner is None:
-        return candidates
-    return refine(detector.refiner, grid, candidates, floor)
-
-
-def refine(refiner: Refiner, grid: FeatureGrid, candidates: Sequence[FoundBoxes], floor: float) -> list[FoundBoxes]:
-    """The candidates moved, rescored (geometric mean of both stages), suppressed again and cut at `floor`."""
+def refine(
+    refiner: Refiner, grid: FeatureGrid, candidates: Sequence[FoundBoxes], floor: float,
+    describe: Describer = box_descriptors,
+) -> list[FoundBoxes]:
+    """The candidates moved, rescored (geometric mean of the candidate's score and this stage's probability),
+    suppressed again and cut at `floor`."""
     found: list[FoundBoxes] = []
     for group in candidates:
-        described = box_descriptors(grid, group.boxes)
+        if not len(group.boxes):
+            continue
+        described = describe(grid, group.boxes)
         deltas = refiner.deltas(described)
         width, height = group.boxes[:, 2] - group.boxes[:, 0], group.boxes[:, 3] - group.boxes[:, 1]
         centre_x = (group.boxes[:, 0] + group.boxes[:, 2]) / 2 + deltas[:, 0] * width

@@ -71,6 +71,7 @@ class FeatureGrid:
     scale_x: float
     scale_y: float
     stride_px: int = STRIDE_PX
+    image: np.ndarray | None = None  # the (H, W, 3) RGB described, for stages that crop it (`crop_refinement`)
 
 
 class FeatureMaps:
@@ -88,11 +89,20 @@ class FeatureMaps:
         grid_w = max(2, round(width * factor / 32)) * 32
         shrinking = grid_h * grid_w < height * width
         resized = cv2.resize(rgb, (grid_w, grid_h), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC)
-        scaled = ((resized.astype(np.float32) - LITE_MEAN_RGB) / LITE_STDDEV_RGB).transpose(2, 0, 1)[None]
-        fine, coarse = self._session.run(None, {self._input_name: np.ascontiguousarray(scaled)})
+        fine, coarse = self.maps(lite_tensor(resized)[None])
         coarse = np.repeat(np.repeat(coarse, 2, axis=2), 2, axis=3)
         cells = np.concatenate([fine, coarse], axis=1)[0].transpose(1, 2, 0)
-        return FeatureGrid(np.ascontiguousarray(cells, np.float32), grid_w / width, grid_h / height)
+        return FeatureGrid(np.ascontiguousarray(cells, np.float32), grid_w / width, grid_h / height, image=rgb)
+
+    def maps(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The (n, 112, h/16, w/16) and (n, 320, h/32, w/32) maps of an (n, 3, h, w) batch of `lite_tensor`s."""
+        fine, coarse = self._session.run(None, {self._input_name: np.ascontiguousarray(batch, np.float32)})
+        return fine, coarse
+
+
+def lite_tensor(rgb: np.ndarray) -> np.ndarray:
+    """(3, H, W) float32: an RGB image scaled as Lite0 was trained."""
+    return ((rgb.astype(np.float32) - LITE_MEAN_RGB) / LITE_STDDEV_RGB).transpose(2, 0, 1)
 
 
 @dataclass(frozen=True)

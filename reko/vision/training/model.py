@@ -2,7 +2,7 @@
 
 The artefact holds only what training produced (heads, thresholds, label names); the frozen backbone it reads is the
 catalogued `image-features-multilevel` / `image-feature-maps` model, so an artefact is small (two labels: ~27 kB
-classifier, 162 kB detector with its second stage). `ARTEFACT_FORMAT` goes up when the layout changes; an artefact
+classifier, ~0.3 MB detector with its three stages). `ARTEFACT_FORMAT` goes up when the layout changes; an artefact
 of another format is refused rather than misread.
 """
 
@@ -10,18 +10,23 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from reko.vision.image_features import IMAGE_FEATURES_DIMENSIONS, MultiLevelFeatures
-from reko.vision.training.box_refinement import Detector, Refiner, find_objects
+from reko.vision.training.box_refinement import Refiner
 from reko.vision.training.detection import BoxHead, DetectionHeads, FeatureMaps
+from reko.vision.training.detector import Detector, find_objects
 from reko.vision.training.heads import LinearHeads, view_probabilities
 from reko.vision.training.views import serving_views
 
-ARTEFACT_FORMAT = "reko-custom-labels-3"  # 2: detection's second stage (`refine_*`); 3: multi-level classifiers
-# A format-1 detector runs its first stage only; a format-1 or -2 classifier reads the pooled features alone.
-READABLE_FORMATS = ("reko-custom-labels-1", "reko-custom-labels-2", ARTEFACT_FORMAT)
+# 2: detection's second stage (`refine_*`); 3: multi-level classifiers; 4: detection's crop stage (`crop_*`).
+ARTEFACT_FORMAT = "reko-custom-labels-4"
+# A format-1 detector runs its first stage only, formats 2-3 two stages; a format-1 or -2 classifier reads the
+# pooled features alone.
+READABLE_FORMATS = ("reko-custom-labels-1", "reko-custom-labels-2", "reko-custom-labels-3", ARTEFACT_FORMAT)
+POOLED_CLASSIFIER_FORMATS = ("reko-custom-labels-1", "reko-custom-labels-2")
 CLASSIFICATION = "classification"
 DETECTION = "detection"
 
@@ -60,12 +65,9 @@ class CustomModel:
             box = self.detector.first.boxes
             arrays |= {"box_mean": box.mean, "box_scale": box.scale, "box_weights": box.weights,
                        "box_bias": box.bias}
-            refiner = self.detector.refiner
-            if refiner is not None:
-                arrays |= {"refine_mean": refiner.classes.mean, "refine_scale": refiner.classes.scale,
-                           "refine_weights": refiner.classes.weights, "refine_bias": refiner.classes.bias,
-                           "refine_box_mean": refiner.boxes.mean, "refine_box_scale": refiner.boxes.scale,
-                           "refine_box_weights": refiner.boxes.weights, "refine_box_bias": refiner.boxes.bias}
+            for prefix, refiner in (("refine", self.detector.refiner), ("crop", self.detector.crops)):
+                if refiner is not None:
+                    arrays |= _refiner_arrays(prefix, refiner)
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
         return buffer.getvalue()
@@ -81,16 +83,28 @@ class CustomModel:
             thresholds = stored["thresholds"]
             if kind == CLASSIFICATION:
                 return cls(kind, labels, thresholds, classifier=heads,
-                           classifier_reads_pooled_only=str(stored["format"]) != ARTEFACT_FORMAT)
+                           classifier_reads_pooled_only=str(stored["format"]) in POOLED_CLASSIFIER_FORMATS)
             box = BoxHead(stored["box_mean"], stored["box_scale"], stored["box_weights"], stored["box_bias"])
-            refiner = None
-            if "refine_weights" in stored:
-                refiner = Refiner(
-                    LinearHeads(stored["refine_mean"], stored["refine_scale"], stored["refine_weights"],
-                                stored["refine_bias"]),
-                    BoxHead(stored["refine_box_mean"], stored["refine_box_scale"], stored["refine_box_weights"],
-                            stored["refine_box_bias"]))
-            return cls(kind, labels, thresholds, detector=Detector(DetectionHeads(heads, box), refiner))
+            detector = Detector(DetectionHeads(heads, box), _stored_refiner(stored, "refine"),
+                                _stored_refiner(stored, "crop"))
+            return cls(kind, labels, thresholds, detector=detector)
+
+
+def _refiner_arrays(prefix: str, refiner: Refiner) -> dict[str, np.ndarray]:
+    return {f"{prefix}_mean": refiner.classes.mean, f"{prefix}_scale": refiner.classes.scale,
+            f"{prefix}_weights": refiner.classes.weights, f"{prefix}_bias": refiner.classes.bias,
+            f"{prefix}_box_mean": refiner.boxes.mean, f"{prefix}_box_scale": refiner.boxes.scale,
+            f"{prefix}_box_weights": refiner.boxes.weights, f"{prefix}_box_bias": refiner.boxes.bias}
+
+
+def _stored_refiner(stored: Any, prefix: str) -> Refiner | None:
+    if f"{prefix}_weights" not in stored:
+        return None
+    return Refiner(
+        LinearHeads(stored[f"{prefix}_mean"], stored[f"{prefix}_scale"], stored[f"{prefix}_weights"],
+                    stored[f"{prefix}_bias"]),
+        BoxHead(stored[f"{prefix}_box_mean"], stored[f"{prefix}_box_scale"], stored[f"{prefix}_box_weights"],
+                stored[f"{prefix}_box_bias"]))
 
 
 class CustomModelRunner:
@@ -112,7 +126,8 @@ class CustomModelRunner:
             found = [Found(label, float(p), None) for label, p in zip(model.labels, probabilities, strict=True)
                      if p >= floor]
         elif model.detector is not None:
-            for group in find_objects(model.detector, self.feature_maps.describe(rgb), floor):
+            grid = self.feature_maps.describe(rgb)
+            for group in find_objects(model.detector, grid, floor, self.feature_maps):
                 for (x0, y0, x1, y1), score in zip(group.boxes, group.scores, strict=True):
                     x0, y0 = max(float(x0), 0.0), max(float(y0), 0.0)
                     x1, y1 = min(float(x1), width), min(float(y1), height)
