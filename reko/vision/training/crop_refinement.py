@@ -19,6 +19,15 @@ whole (its mean instead: 0.598; the stride-32 map whole too: 0.635); head C and 
 (C 0.02 / 0.15: 0.649 / 0.645; alpha 1000 / 10000: 0.655 / 0.651). This stage's probability alone as the score:
 0.624; its moves alone, keeping the second stage's score: 0.616. Cost: one backbone pass over up to 20 crops of 96 px
 an image (~25 ms on 2 cores), no other model.
+
+Tried on the same folds and left (ad-hoc variants of that script): a second crop stage on this one's boxes 0.662;
+fitting it on mirrored photos too 0.663, or on jittered copies of the true boxes too (2 copies, sides x/÷1.5,
+shifts 0.2: 0.666; 4 copies: 0.663, 0.659) — within the noise; the image-map descriptor beside the crop's 0.637;
+every strong box offered under every label 0.601; each box offered at 1x and 0.7x 0.646; the first two stages'
+NMS at IoU 0.5 (20 boxes 0.647, 30 boxes 0.658); longer sides 768 / 832 0.649 / 0.661. What limits detection now
+is the first stage's box sizes: its ridge pulls them toward the mean, so boxes of helmets under 30 px (123 of 287)
+come out 1.45 times too wide (median) and only half of those reach IoU 0.5 even before suppression. Stretching the
+sizes back by a line fitted on out-of-fold predictions did not help (0.645; with alpha 1000, 0.616).
 """
 
 from __future__ import annotations
