@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from reko.vision.labels.classifier import EFFICIENTNET_LITE0_INPUT_PX, LITE_MEAN_RGB, LITE_STDDEV_RGB
+from reko.vision.labels.classifier import EFFICIENTNET_LITE0_INPUT_PX, lite_tensor
 from reko.vision.runtime import Runtime
 
 IMAGE_FEATURES_DIMENSIONS = 1280
@@ -81,5 +81,4 @@ def to_tensor(rgb: np.ndarray) -> np.ndarray:
     side = EFFICIENTNET_LITE0_INPUT_PX
     shrinking = rgb.shape[0] * rgb.shape[1] > side * side
     square = cv2.resize(rgb, (side, side), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC)
-    scaled = (square.astype(np.float32) - LITE_MEAN_RGB) / LITE_STDDEV_RGB
-    return np.ascontiguousarray(scaled.transpose(2, 0, 1)[None])
+    return np.ascontiguousarray(lite_tensor(square)[None])

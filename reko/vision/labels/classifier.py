@@ -70,5 +70,9 @@ def preprocess(rgb: np.ndarray, side_px: int) -> np.ndarray:
     crop = max(1, int(side_px / (side_px + CROP_PADDING_PX) * min(height, width)))
     top, left = (height - crop + 1) // 2, (width - crop + 1) // 2
     square = cv2.resize(rgb[top : top + crop, left : left + crop], (side_px, side_px), interpolation=cv2.INTER_CUBIC)
-    scaled = (square.astype(np.float32) - LITE_MEAN_RGB) / LITE_STDDEV_RGB
-    return np.ascontiguousarray(scaled.transpose(2, 0, 1)[None])
+    return np.ascontiguousarray(lite_tensor(square)[None])
+
+
+def lite_tensor(rgb: np.ndarray) -> np.ndarray:
+    """(3, H, W) float32: an RGB image scaled as EfficientNet-Lite was trained."""
+    return ((rgb.astype(np.float32) - LITE_MEAN_RGB) / LITE_STDDEV_RGB).transpose(2, 0, 1)

@@ -4,11 +4,11 @@ The first two stages read one feature map of the whole image, where a 20-40 px h
 Here each of the `MAX_CROPPED_BOXES` best boxes the second stage keeps is cut out as a square `CROP_CONTEXT` times
 its longer side, scaled to `CROP_SIDE_PX` and passed through the same frozen backbone (`FeatureMaps.maps`): the
 object now fills the crop at one scale whatever its size, and its stride-16 map (6 x 6 x 112) says where its edges
-lie within the crop. The descriptor is that map flattened, the mean of the stride-32 map (320) and the box's log size
-in cells (4,354 numbers). It is fitted and applied as the second stage is (`box_refinement.fit_refiner` /
-`refine`: a logistic head a label, "this box overlaps a true box of the label at IoU >= 0.5", and ridge box deltas;
-the score is the geometric mean of the box's score and this stage's probability), on the second stage's boxes of
-the training images.
+lie within the crop. The descriptor is that map flattened, the mean of the stride-32 map (320) and the box's log
+width and height in 16 px units of the image (4,354 numbers). It is fitted and applied as the second stage is
+(`box_refinement.fit_refiner` / `refine`: a logistic head a label, "this box overlaps a true box of the label at
+IoU >= 0.5", and ridge box deltas; the score is the geometric mean of the box's score and this stage's probability),
+on the second stage's boxes of the training images.
 
 Measured by `scripts/measure_custom_label_detection.py` (3-fold CV inside the 80 training photos of
 hard_hat_workers under three fold assignments; the 20 held-back photos unread), macro F1 at IoU 0.5 at the
@@ -45,6 +45,7 @@ import cv2
 import numpy as np
 
 from reko.vision.image_features import COARSE_MAP_CHANNELS, FINE_MAP_CHANNELS
+from reko.vision.labels.classifier import lite_tensor
 from reko.vision.training.box_refinement import Describer, Refiner, fit_refiner, refine
 from reko.vision.training.detection import (
     STRIDE_PX,
@@ -52,7 +53,6 @@ from reko.vision.training.detection import (
     FeatureMaps,
     FoundBoxes,
     TrainingBox,
-    lite_tensor,
 )
 
 CROP_SIDE_PX = 96

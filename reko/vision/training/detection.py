@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from reko.vision.labels.classifier import LITE_MEAN_RGB, LITE_STDDEV_RGB
+from reko.vision.labels.classifier import lite_tensor
 from reko.vision.runtime import Runtime
 from reko.vision.training.heads import LinearHeads, fit_heads
 
@@ -99,10 +99,6 @@ class FeatureMaps:
         fine, coarse = self._session.run(None, {self._input_name: np.ascontiguousarray(batch, np.float32)})
         return fine, coarse
 
-
-def lite_tensor(rgb: np.ndarray) -> np.ndarray:
-    """(3, H, W) float32: an RGB image scaled as Lite0 was trained."""
-    return ((rgb.astype(np.float32) - LITE_MEAN_RGB) / LITE_STDDEV_RGB).transpose(2, 0, 1)
 
 
 @dataclass(frozen=True)

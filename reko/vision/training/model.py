@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -97,7 +96,7 @@ def _refiner_arrays(prefix: str, refiner: Refiner) -> dict[str, np.ndarray]:
             f"{prefix}_box_weights": refiner.boxes.weights, f"{prefix}_box_bias": refiner.boxes.bias}
 
 
-def _stored_refiner(stored: Any, prefix: str) -> Refiner | None:
+def _stored_refiner(stored: np.lib.npyio.NpzFile, prefix: str) -> Refiner | None:
     if f"{prefix}_weights" not in stored:
         return None
     return Refiner(
