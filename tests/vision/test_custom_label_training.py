@@ -13,12 +13,15 @@ from reko.vision.training.crop_refinement import (
     CROP_CONTEXT,
     CROP_DESCRIPTOR_DIMENSIONS,
     CROP_SIDE_PX,
+    CropStage,
     crop_descriptors,
+    find_in_crops,
+    pool,
     strongest,
 )
 from reko.vision.training.detection import BoxHead, DetectionHeads, FeatureGrid, FeatureMaps, FoundBoxes
 from reko.vision.training.detector import Detector, find_objects
-from reko.vision.training.heads import LinearHeads
+from reko.vision.training.heads import LinearHeads, SoftmaxHead, fit_softmax_head
 from reko.vision.training.model import CLASSIFICATION, DETECTION, CustomModel
 from reko.vision.training.views import SERVING_VIEW_COUNT, serving_views, training_views
 from tests.conftest import shared_runtime
@@ -56,13 +59,23 @@ def _refiner(rng: np.random.Generator, dimensions: int) -> Refiner:
                 np.zeros((dimensions, 4), np.float32), np.zeros(4, np.float32)))
 
 
-def _detector(rng: np.random.Generator, stages: int) -> Detector:
+def _crop_stage(rng: np.random.Generator) -> CropStage:
+    refiner = _refiner(rng, CROP_DESCRIPTOR_DIMENSIONS)
+    weights = rng.normal(size=(CROP_DESCRIPTOR_DIMENSIONS, 3)).astype(np.float32) / np.sqrt(CROP_DESCRIPTOR_DIMENSIONS)
+    return CropStage(SoftmaxHead(refiner.classes.mean, refiner.classes.scale, weights,
+                                 np.array([0.0, 1.0, 1.0], np.float32)), refiner.boxes)
+
+
+def _detector(rng: np.random.Generator, stages: int, crops_per_label: bool = False) -> Detector:
+    """Random heads of 1-3 stages; the crop stage a format-4 `Refiner` when `crops_per_label`."""
     heads = LinearHeads(np.zeros(CHANNELS, np.float32), np.ones(CHANNELS, np.float32),
                         rng.normal(size=(CHANNELS, 2)).astype(np.float32), np.zeros(2, np.float32))
     boxes = BoxHead(np.zeros(CHANNELS, np.float32), np.ones(CHANNELS, np.float32),
                     np.zeros((CHANNELS, 4), np.float32), np.array([0, 0, 1, 1], np.float32))
     refiner = _refiner(rng, 9 * CHANNELS + 2) if stages >= 2 else None
-    crops = _refiner(rng, CROP_DESCRIPTOR_DIMENSIONS) if stages >= 3 else None
+    crops: Refiner | CropStage | None = None
+    if stages >= 3:
+        crops = _refiner(rng, CROP_DESCRIPTOR_DIMENSIONS) if crops_per_label else _crop_stage(rng)
     return Detector(DetectionHeads(heads, boxes), refiner, crops)
 
 
@@ -71,14 +84,16 @@ def feature_maps() -> FeatureMaps:
     return FeatureMaps(shared_runtime())
 
 
-@pytest.mark.parametrize("stages", [1, 2, 3])
-def test_a_detector_artefact_round_trips(stages: int, feature_maps: FeatureMaps) -> None:
+@pytest.mark.parametrize(("stages", "crops_per_label"), [(1, False), (2, False), (3, True), (3, False)])
+def test_a_detector_artefact_round_trips(stages: int, crops_per_label: bool, feature_maps: FeatureMaps) -> None:
     rng = np.random.default_rng(0)
     model = CustomModel(DETECTION, ("head", "helmet"), np.array([0.4, 0.6], np.float32),
-                        detector=_detector(rng, stages))
+                        detector=_detector(rng, stages, crops_per_label))
+    assert model.artefact_format == ("reko-custom-labels-4" if crops_per_label else "reko-custom-labels-5")
     loaded = CustomModel.from_bytes(model.to_bytes())
     assert loaded.detector is not None and model.detector is not None
     assert (loaded.detector.refiner is not None, loaded.detector.crops is not None) == (stages >= 2, stages >= 3)
+    assert type(loaded.detector.crops) is type(model.detector.crops)
     image = rng.integers(0, 256, (128, 128, 3), np.uint8)
     grid = FeatureGrid(rng.normal(size=(8, 8, CHANNELS)).astype(np.float32), 1.0, 1.0, image=image)
     found_before = find_objects(model.detector, grid, 0.2, feature_maps)
@@ -185,3 +200,62 @@ def test_a_classifier_reads_multilevel_features_and_an_older_one_the_pooled_ones
     with pytest.raises(ValueError, match="pooled"):  # an older format with multi-level heads is not misread
         CustomModel.from_bytes(_with_format(_classifier(MULTILEVEL_FEATURES_DIMENSIONS).to_bytes(),
                                             "reko-custom-labels-2"))
+
+
+def test_pool_takes_one_box_an_object_with_each_labels_best_score() -> None:
+    box = np.array([[10, 10, 50, 50]], np.float32)
+    near = np.array([[12, 10, 52, 50]], np.float32)  # IoU 0.9 with `box`
+    far = np.array([[100, 100, 140, 140]], np.float32)
+    candidates = [FoundBoxes(0, np.concatenate([box, far]), np.array([0.9, 0.3], np.float32)),
+                  FoundBoxes(1, near, np.array([0.6], np.float32))]
+    pooled = pool(candidates, 2)
+    np.testing.assert_allclose(pooled.boxes, np.concatenate([box, far]))
+    np.testing.assert_allclose(pooled.scores, [[0.9, 0.6], [0.3, 0.0]])
+    assert len(pool(candidates, 2, count=1).boxes) == 1
+    empty = pool([], 3)
+    assert empty.boxes.shape == (0, 4) and empty.scores.shape == (0, 3)
+
+
+@pytest.mark.parametrize("present", [(0, 1, 2), (0, 2)])
+def test_a_softmax_head_keeps_every_class_and_never_predicts_an_absent_one(present: tuple[int, ...]) -> None:
+    rng = np.random.default_rng(3)
+    centres = {0: (0.0, 0.0), 1: (4.0, 0.0), 2: (0.0, 4.0)}
+    classes = np.repeat(np.array(present), 40)
+    features = np.array([centres[int(c)] for c in classes]) + rng.normal(scale=0.5, size=(len(classes), 2))
+    head = fit_softmax_head(features.astype(np.float32), classes, 3, c=1.0)
+    probabilities = head.probabilities(features.astype(np.float32))
+    assert probabilities.shape == (len(classes), 3)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    assert (probabilities.argmax(axis=1) == classes).mean() > 0.95
+    if 1 not in present:
+        assert probabilities[:, 1].max() < 1e-6
+    with pytest.raises(ValueError, match="two classes"):
+        fit_softmax_head(features[:5].astype(np.float32), np.zeros(5, int), 3, c=1.0)
+
+
+def test_the_crop_stage_answers_a_mirrored_photo_with_mirrored_boxes(
+    astronaut_rgb: np.ndarray, feature_maps: FeatureMaps
+) -> None:
+    """Each crop is judged with its mirror, so the stage cannot prefer a side: the astronaut photo flipped left to
+    right gives the same scores and the flipped boxes."""
+    rng = np.random.default_rng(4)
+    stage = _crop_stage(rng)
+    stage = CropStage(stage.classes, BoxHead(stage.boxes.mean, stage.boxes.scale,
+                                             rng.normal(size=stage.boxes.weights.shape).astype(np.float32) * 1e-4,
+                                             np.array([0.1, 0.0, 0.0, 0.0], np.float32)))
+    width = astronaut_rgb.shape[1]
+    boxes = np.array([[180, 40, 320, 200], [60, 250, 200, 400]], np.float32)
+    mirrored_boxes = np.stack([width - boxes[:, 2], boxes[:, 1], width - boxes[:, 0], boxes[:, 3]], axis=1)
+    found = find_in_crops(stage, FeatureGrid(np.zeros((1, 1, 1), np.float32), 1, 1, image=astronaut_rgb),
+                          [FoundBoxes(0, boxes, np.array([0.8, 0.5], np.float32))], 0.0, feature_maps)
+    mirrored_photo = np.ascontiguousarray(astronaut_rgb[:, ::-1])
+    found_mirrored = find_in_crops(stage, FeatureGrid(np.zeros((1, 1, 1), np.float32), 1, 1, image=mirrored_photo),
+                                   [FoundBoxes(0, mirrored_boxes, np.array([0.8, 0.5], np.float32))], 0.0,
+                                   feature_maps)
+    assert [group.label_index for group in found] == [group.label_index for group in found_mirrored] == [0, 1]
+    for group, mirrored in zip(found, found_mirrored, strict=True):
+        np.testing.assert_allclose(group.scores, mirrored.scores, atol=0.01)
+        flipped = np.stack([width - mirrored.boxes[:, 2], mirrored.boxes[:, 1], width - mirrored.boxes[:, 0],
+                            mirrored.boxes[:, 3]], axis=1)
+        np.testing.assert_allclose(group.boxes, flipped, atol=1.5)
+    assert not np.allclose(found[0].boxes, boxes)  # the stage moved them (its bias shifts each centre)

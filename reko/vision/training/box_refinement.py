@@ -80,12 +80,12 @@ def box_descriptors(grid: FeatureGrid, boxes: np.ndarray) -> np.ndarray:
                           axis=1).astype(np.float32)
 
 
-def _truth(boxes: Sequence[TrainingBox], label_index: int) -> np.ndarray:
+def true_boxes(boxes: Sequence[TrainingBox], label_index: int) -> np.ndarray:
     return np.array([[b.left, b.top, b.left + b.width, b.top + b.height] for b in boxes
                      if b.label_index == label_index], np.float32).reshape(-1, 4)
 
 
-def _box_deltas(found: np.ndarray, truth: np.ndarray) -> np.ndarray:
+def box_deltas(found: np.ndarray, truth: np.ndarray) -> np.ndarray:
     width, height = found[:, 2] - found[:, 0], found[:, 3] - found[:, 1]
     return np.stack([
         ((truth[:, 0] + truth[:, 2]) - (found[:, 0] + found[:, 2])) / 2 / width,
@@ -110,7 +110,7 @@ def fit_refiner(
             if not len(group.boxes):
                 continue
             described = describe(grid, group.boxes)
-            truth = _truth(image_boxes, group.label_index)
+            truth = true_boxes(image_boxes, group.label_index)
             overlaps = np.stack([box_iou(box, truth) for box in group.boxes]).reshape(len(group.boxes), len(truth))
             best = overlaps.max(axis=1) if len(truth) else np.zeros(len(group.boxes))
             targets = np.zeros((len(described), label_count), bool)
@@ -120,20 +120,35 @@ def fit_refiner(
             close = best >= REGRESSION_MIN_IOU
             if close.any():
                 moved.append(described[close])
-                deltas.append(_box_deltas(group.boxes[close], truth[overlaps[close].argmax(axis=1)]))
+                deltas.append(box_deltas(group.boxes[close], truth[overlaps[close].argmax(axis=1)]))
     if not moved:
         return None
     all_classes = np.concatenate(classes)
     if all_classes.all(axis=0).any() or (~all_classes).all(axis=0).any():
         return None
     heads = fit_heads(np.concatenate(descriptors), all_classes, c=REFINE_HEAD_C, balanced=False)
-    examples = np.concatenate(moved)
+    return Refiner(heads, fit_box_head(np.concatenate(moved), np.concatenate(deltas)))
+
+
+def fit_box_head(examples: np.ndarray, deltas: np.ndarray, alpha: float = REFINE_RIDGE_ALPHA) -> BoxHead:
+    """A ridge regression from (n, d) box descriptors to their (n, 4) `box_deltas`."""
     mean, scale = examples.mean(axis=0), examples.std(axis=0) + 1e-6
     from sklearn.linear_model import Ridge  # only training needs it: 1.7 s off every server start
 
-    ridge = Ridge(alpha=REFINE_RIDGE_ALPHA).fit((examples - mean) / scale, np.concatenate(deltas))
-    return Refiner(heads, BoxHead(mean.astype(np.float32), scale.astype(np.float32), ridge.coef_.T.astype(np.float32),
-                                  ridge.intercept_.astype(np.float32)))
+    ridge = Ridge(alpha=alpha).fit((examples - mean) / scale, deltas)
+    return BoxHead(mean.astype(np.float32), scale.astype(np.float32), ridge.coef_.T.astype(np.float32),
+                   ridge.intercept_.astype(np.float32))
+
+
+def moved_boxes(boxes: np.ndarray, deltas: np.ndarray) -> np.ndarray:
+    """(m, 4) xyxy boxes moved by their (m, 4) predicted `box_deltas` (each side scaled by e at most)."""
+    width, height = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    centre_x = (boxes[:, 0] + boxes[:, 2]) / 2 + deltas[:, 0] * width
+    centre_y = (boxes[:, 1] + boxes[:, 3]) / 2 + deltas[:, 1] * height
+    half_w = width * np.exp(np.clip(deltas[:, 2], -MAX_LOG_SCALE, MAX_LOG_SCALE)) / 2
+    half_h = height * np.exp(np.clip(deltas[:, 3], -MAX_LOG_SCALE, MAX_LOG_SCALE)) / 2
+    return np.stack([centre_x - half_w, centre_y - half_h, centre_x + half_w, centre_y + half_h],
+                    axis=1).astype(np.float32)
 
 
 def refine(
@@ -147,16 +162,10 @@ def refine(
         if not len(group.boxes):
             continue
         described = describe(grid, group.boxes)
-        deltas = refiner.deltas(described)
-        width, height = group.boxes[:, 2] - group.boxes[:, 0], group.boxes[:, 3] - group.boxes[:, 1]
-        centre_x = (group.boxes[:, 0] + group.boxes[:, 2]) / 2 + deltas[:, 0] * width
-        centre_y = (group.boxes[:, 1] + group.boxes[:, 3]) / 2 + deltas[:, 1] * height
-        half_w = width * np.exp(np.clip(deltas[:, 2], -MAX_LOG_SCALE, MAX_LOG_SCALE)) / 2
-        half_h = height * np.exp(np.clip(deltas[:, 3], -MAX_LOG_SCALE, MAX_LOG_SCALE)) / 2
-        boxes = np.stack([centre_x - half_w, centre_y - half_h, centre_x + half_w, centre_y + half_h], axis=1)
+        boxes = moved_boxes(group.boxes, refiner.deltas(described))
         probability = refiner.classes.probabilities(described)[:, group.label_index]
         scores = np.sqrt(probability * group.scores)
-        kept_boxes, kept_scores = suppress_and_vote(boxes.astype(np.float32), scores.astype(np.float32))
+        kept_boxes, kept_scores = suppress_and_vote(boxes, scores.astype(np.float32))
         keep = kept_scores >= floor
         if keep.any():
             found.append(FoundBoxes(group.label_index, kept_boxes[keep], kept_scores[keep]))

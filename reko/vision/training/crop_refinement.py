@@ -40,33 +40,74 @@ training time).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from reko.vision.image_features import COARSE_MAP_CHANNELS, FINE_MAP_CHANNELS
 from reko.vision.labels.classifier import lite_tensor
-from reko.vision.training.box_refinement import Describer, Refiner, fit_refiner, refine
+from reko.vision.training.box_refinement import (
+    REFINE_HEAD_C,
+    REGRESSION_MIN_IOU,
+    Refiner,
+    box_deltas,
+    fit_box_head,
+    moved_boxes,
+    refine,
+    true_boxes,
+)
 from reko.vision.training.detection import (
+    CANDIDATE_FLOOR,
     STRIDE_PX,
+    BoxHead,
     FeatureGrid,
     FeatureMaps,
     FoundBoxes,
     TrainingBox,
+    suppress_and_vote,
 )
+from reko.vision.training.heads import SoftmaxHead, fit_softmax_head
+from reko.vision.training.metrics import MATCH_IOU, box_iou
 
 CROP_SIDE_PX = 96
 CROP_CONTEXT = 1.15  # the crop's side, as a multiple of the box's longer side
 MAX_CROPPED_BOXES = 20  # an image's best boxes, over all labels, that this stage looks at; the rest are dropped
+POOL_IOU = 0.7  # boxes of different labels overlapping this much are one object's, looked at once
 CROP_BATCH = 32
 CROP_DESCRIPTOR_DIMENSIONS = FINE_MAP_CHANNELS * (CROP_SIDE_PX // STRIDE_PX) ** 2 + COARSE_MAP_CHANNELS + 2
 
 
-def crop_descriptors(feature_maps: FeatureMaps, rgb: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """(m, CROP_DESCRIPTOR_DIMENSIONS) float32 descriptors of (m, 4) xyxy image-pixel boxes of `rgb`."""
+@dataclass(frozen=True)
+class CropStage:
+    """The third stage since format 5: one softmax over background and the labels (`classes`, columns in that
+    order) and one box regression (`boxes`, `box_refinement.box_deltas`), both on crop descriptors."""
+
+    classes: SoftmaxHead
+    boxes: BoxHead
+
+    @property
+    def label_count(self) -> int:
+        return int(self.classes.weights.shape[1]) - 1
+
+
+@dataclass(frozen=True)
+class PooledBoxes:
+    """An image's candidate objects over all labels: (m, 4) xyxy boxes, best first, and (m, k) each label's
+    second-stage score for the box (0 where the label did not propose it)."""
+
+    boxes: np.ndarray
+    scores: np.ndarray
+
+
+def crop_descriptors(
+    feature_maps: FeatureMaps, rgb: np.ndarray, boxes: np.ndarray, mirrored: bool = False
+) -> np.ndarray:
+    """(m, CROP_DESCRIPTOR_DIMENSIONS) float32 descriptors of (m, 4) xyxy image-pixel boxes of `rgb`; of the crops
+    flipped left to right when `mirrored`."""
     if not len(boxes):
         return np.zeros((0, CROP_DESCRIPTOR_DIMENSIONS), np.float32)
-    crops = np.stack([lite_tensor(_crop(rgb, box)) for box in boxes])
+    crops = np.stack([lite_tensor(_crop(rgb, box)[:, ::-1] if mirrored else _crop(rgb, box)) for box in boxes])
     described: list[np.ndarray] = []
     for start in range(0, len(crops), CROP_BATCH):
         fine, coarse = feature_maps.maps(crops[start : start + CROP_BATCH])
@@ -78,23 +119,132 @@ def crop_descriptors(feature_maps: FeatureMaps, rgb: np.ndarray, boxes: np.ndarr
 
 def _crop(rgb: np.ndarray, box: np.ndarray) -> np.ndarray:
     """The square around the box's centre, `CROP_CONTEXT` times its longer side, scaled to `CROP_SIDE_PX`; parts
-    outside the image repeat its edge."""
+    outside the image repeat its edge. Boxes count pixel edges (pixel i spans i..i+1), OpenCV pixel centres: the
+    half-pixel terms make the crop of a mirrored photo the mirror of the crop."""
     x0, y0, x1, y1 = (float(value) for value in box)
     half = max(x1 - x0, y1 - y0, 1.0) * CROP_CONTEXT / 2
     factor = CROP_SIDE_PX / (2 * half)
     left, top = (x0 + x1) / 2 - half, (y0 + y1) / 2 - half
-    warp = np.array([[factor, 0, -left * factor], [0, factor, -top * factor]], np.float32)
+    warp = np.array([[factor, 0, factor * (0.5 - left) - 0.5], [0, factor, factor * (0.5 - top) - 0.5]], np.float32)
     return cv2.warpAffine(rgb, warp, (CROP_SIDE_PX, CROP_SIDE_PX), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_REPLICATE)
 
 
-def crop_describer(feature_maps: FeatureMaps) -> Describer:
-    def describe(grid: FeatureGrid, boxes: np.ndarray) -> np.ndarray:
-        if grid.image is None:
-            raise ValueError("the crop stage needs the image the grid was computed from (FeatureMaps.describe)")
-        return crop_descriptors(feature_maps, grid.image, boxes)
+def _image(grid: FeatureGrid) -> np.ndarray:
+    if grid.image is None:
+        raise ValueError("the crop stage needs the image the grid was computed from (FeatureMaps.describe)")
+    return grid.image
 
-    return describe
+
+def mirrored_deltas(deltas: np.ndarray) -> np.ndarray:
+    """`box_deltas` of a mirrored crop read back in the image (the centre moves the other way)."""
+    return deltas * np.array([-1.0, 1.0, 1.0, 1.0], np.float32)
+
+
+def pool(candidates: Sequence[FoundBoxes], label_count: int, count: int = MAX_CROPPED_BOXES) -> PooledBoxes:
+    """The `count` best objects over all labels: greedily by score, a box takes in every box of any label that
+    overlaps it at `POOL_IOU` or more, and keeps each label's best score among them."""
+    groups = [group for group in candidates if len(group.boxes)]
+    if not groups:
+        return PooledBoxes(np.zeros((0, 4), np.float32), np.zeros((0, label_count), np.float32))
+    boxes = np.concatenate([group.boxes for group in groups])
+    scores = np.concatenate([group.scores for group in groups])
+    labels = np.concatenate([np.full(len(group.boxes), group.label_index) for group in groups])
+    alive = np.ones(len(boxes), bool)
+    kept_boxes: list[np.ndarray] = []
+    kept_scores: list[np.ndarray] = []
+    for index in np.argsort(-scores, kind="stable"):
+        if not alive[index]:
+            continue
+        taken = alive & (box_iou(boxes[index], boxes) >= POOL_IOU)
+        taken[index] = True
+        per_label = np.zeros(label_count, np.float32)
+        np.maximum.at(per_label, labels[taken], scores[taken])
+        kept_boxes.append(boxes[index])
+        kept_scores.append(per_label)
+        alive &= ~taken
+        if len(kept_boxes) == count:
+            break
+    return PooledBoxes(np.array(kept_boxes, np.float32), np.array(kept_scores, np.float32))
+
+
+def _nearest_truth(
+    boxes: np.ndarray, image_boxes: Sequence[TrainingBox], label_count: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For (m, 4) boxes: the class each should get (0 background, label + 1 when it overlaps a true box of the
+    label at IoU >= 0.5), the true box of any label it overlaps most, and that IoU."""
+    classes = np.zeros(len(boxes), int)
+    best = np.zeros(len(boxes))
+    nearest = np.zeros((len(boxes), 4), np.float32)
+    for label_index in range(label_count):
+        truth = true_boxes(image_boxes, label_index)
+        if not len(truth):
+            continue
+        overlaps = np.stack([box_iou(box, truth) for box in boxes])
+        closest = overlaps.max(axis=1)
+        closer = closest > best
+        best[closer] = closest[closer]
+        nearest[closer] = truth[overlaps.argmax(axis=1)][closer]
+        classes[closer] = np.where(closest[closer] >= MATCH_IOU, label_index + 1, 0)
+    return classes, nearest, best
+
+
+def fit_crop_stage(
+    grids: Sequence[FeatureGrid], boxes: Sequence[Sequence[TrainingBox]],
+    candidates: Sequence[Sequence[FoundBoxes]], label_count: int, feature_maps: FeatureMaps,
+) -> CropStage | None:
+    """The third stage, fitted on the pooled second-stage boxes of the training images, each crop seen as it is and
+    mirrored; None when the boxes teach nothing (none near a true box, or all of one class)."""
+    descriptors: list[np.ndarray] = []
+    classes: list[np.ndarray] = []
+    moved: list[np.ndarray] = []
+    deltas: list[np.ndarray] = []
+    for grid, image_boxes, found in zip(grids, boxes, candidates, strict=True):
+        pooled = pool(found, label_count)
+        if not len(pooled.boxes):
+            continue
+        box_classes, nearest, best = _nearest_truth(pooled.boxes, image_boxes, label_count)
+        close = best >= REGRESSION_MIN_IOU
+        true_deltas = box_deltas(pooled.boxes[close], nearest[close]).astype(np.float32)
+        for mirrored in (False, True):
+            described = crop_descriptors(feature_maps, _image(grid), pooled.boxes, mirrored)
+            descriptors.append(described)
+            classes.append(box_classes)
+            moved.append(described[close])
+            deltas.append(mirrored_deltas(true_deltas) if mirrored else true_deltas)
+    all_classes = np.concatenate(classes) if classes else np.zeros(0, int)
+    if len(np.unique(all_classes)) < 2 or not sum(len(part) for part in moved):
+        return None
+    head = fit_softmax_head(np.concatenate(descriptors), all_classes, label_count + 1, c=REFINE_HEAD_C)
+    return CropStage(head, fit_box_head(np.concatenate(moved), np.concatenate(deltas)))
+
+
+def find_in_crops(
+    stage: CropStage, grid: FeatureGrid, candidates: Sequence[FoundBoxes], floor: float, feature_maps: FeatureMaps,
+) -> list[FoundBoxes]:
+    """The image's pooled objects judged on their crops (the mean over each crop and its mirror), moved, scored
+    for each label (geometric mean of the label's probability and its second-stage score, at least
+    `CANDIDATE_FLOOR`), suppressed again per label and cut at `floor`."""
+    pooled = pool(candidates, stage.label_count)
+    if not len(pooled.boxes):
+        return []
+    probabilities = np.zeros((len(pooled.boxes), stage.label_count + 1))
+    deltas = np.zeros((len(pooled.boxes), 4))
+    for mirrored in (False, True):
+        described = crop_descriptors(feature_maps, _image(grid), pooled.boxes, mirrored)
+        probabilities += stage.classes.probabilities(described) / 2
+        moves = stage.boxes.predict(described)
+        deltas += (mirrored_deltas(moves) if mirrored else moves) / 2
+    boxes = moved_boxes(pooled.boxes, deltas)
+    found: list[FoundBoxes] = []
+    for label_index in range(stage.label_count):
+        scores = np.sqrt(probabilities[:, label_index + 1] * np.maximum(pooled.scores[:, label_index],
+                                                                        CANDIDATE_FLOOR))
+        kept_boxes, kept_scores = suppress_and_vote(boxes, scores.astype(np.float32))
+        keep = kept_scores >= floor
+        if keep.any():
+            found.append(FoundBoxes(label_index, kept_boxes[keep], kept_scores[keep]))
+    return found
 
 
 def strongest(candidates: Sequence[FoundBoxes], count: int = MAX_CROPPED_BOXES) -> list[FoundBoxes]:
@@ -107,17 +257,12 @@ def strongest(candidates: Sequence[FoundBoxes], count: int = MAX_CROPPED_BOXES) 
             for group in candidates if (keep := group.scores >= cut).any()]
 
 
-def fit_crop_refiner(
-    grids: Sequence[FeatureGrid], boxes: Sequence[Sequence[TrainingBox]],
-    candidates: Sequence[Sequence[FoundBoxes]], label_count: int, feature_maps: FeatureMaps,
-) -> Refiner | None:
-    """The third stage, fitted on the strongest of each training image's second-stage boxes."""
-    return fit_refiner(grids, boxes, [strongest(found) for found in candidates], label_count,
-                       crop_describer(feature_maps))
-
-
 def crop_refine(
     refiner: Refiner, grid: FeatureGrid, candidates: Sequence[FoundBoxes], floor: float, feature_maps: FeatureMaps,
 ) -> list[FoundBoxes]:
-    """The strongest candidates moved, rescored, suppressed again and cut at `floor`."""
-    return refine(refiner, grid, strongest(candidates), floor, crop_describer(feature_maps))
+    """Format 4's third stage (per-label heads, `box_refinement.refine` on crop descriptors, no mirror): the
+    strongest candidates moved, rescored, suppressed again and cut at `floor`."""
+    def describe(grid: FeatureGrid, boxes: np.ndarray) -> np.ndarray:
+        return crop_descriptors(feature_maps, _image(grid), boxes)
+
+    return refine(refiner, grid, strongest(candidates), floor, describe)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reko.vision.training.box_refinement import Refiner, fit_refiner, refine
-from reko.vision.training.crop_refinement import crop_refine, fit_crop_refiner
+from reko.vision.training.crop_refinement import CropStage, crop_refine, find_in_crops, fit_crop_stage
 from reko.vision.training.detection import (
     CANDIDATE_FLOOR,
     DetectionHeads,
@@ -23,11 +23,12 @@ from reko.vision.training.detection import (
 
 @dataclass(frozen=True)
 class Detector:
-    """The stages an artefact holds: `refiner` None for format 1, `crops` None before format 4."""
+    """The stages an artefact holds: `refiner` None for format 1, `crops` None before format 4, a `Refiner` (per-label
+    heads) in format 4, a `CropStage` (one softmax over the labels) since format 5."""
 
     first: DetectionHeads
     refiner: Refiner | None = None
-    crops: Refiner | None = None
+    crops: Refiner | CropStage | None = None
 
 
 def fit_detector(
@@ -42,7 +43,7 @@ def fit_detector(
         return Detector(first, refiner)
     second = Detector(first, refiner)
     candidates = [find_objects(second, grid) for grid in grids]
-    return Detector(first, refiner, fit_crop_refiner(grids, boxes, candidates, label_count, feature_maps))
+    return Detector(first, refiner, fit_crop_stage(grids, boxes, candidates, label_count, feature_maps))
 
 
 def find_objects(
@@ -58,4 +59,6 @@ def find_objects(
         return candidates
     if feature_maps is None:
         raise ValueError("a detector with a crop stage needs the feature maps its crops go through")
+    if isinstance(detector.crops, CropStage):
+        return find_in_crops(detector.crops, grid, candidates, floor, feature_maps)
     return crop_refine(detector.crops, grid, candidates, floor, feature_maps)

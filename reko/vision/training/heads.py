@@ -146,3 +146,50 @@ def best_threshold(scores: np.ndarray, truth: np.ndarray, total_positives: int |
     best = int(np.argmax(f1))
     below = sorted_scores[best + 1] if best + 1 < len(sorted_scores) else 0.0
     return float((sorted_scores[best] + below) / 2)
+
+
+@dataclass(frozen=True)
+class SoftmaxHead:
+    """One multinomial logistic regression over exclusive classes: p = softmax(((x - mean) / scale) @ weights + bias).
+
+    Attributes:
+        mean, scale: (d,) feature standardisation.
+        weights: (d, c); bias: (c,), one column a class.
+    """
+
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray
+    bias: np.ndarray
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        """(n, c) probabilities for (n, d) features; each row sums to 1."""
+        logits = ((features - self.mean) / self.scale) @ self.weights + self.bias
+        logits = logits - logits.max(axis=1, keepdims=True)
+        exponentials = np.exp(logits)
+        return np.asarray(exponentials / exponentials.sum(axis=1, keepdims=True))
+
+
+ABSENT_CLASS_BIAS = -30.0  # a class no training example had: its probability stays ~1e-13
+
+
+def fit_softmax_head(features: np.ndarray, classes: np.ndarray, class_count: int, c: float) -> SoftmaxHead:
+    """A softmax head over `class_count` classes from (n, d) features and their (n,) class indices (at least two
+    classes present; a class never seen is kept, never predicted)."""
+    from sklearn.linear_model import LogisticRegression  # only training needs it: 1.7 s off every server start
+
+    if len(np.unique(classes)) < 2:
+        raise ValueError("a softmax head needs examples of two classes at least")
+    mean = features.mean(axis=0)
+    scale = features.std(axis=0) + 1e-6
+    model = LogisticRegression(C=c, max_iter=HEAD_MAX_ITERATIONS).fit((features - mean) / scale, classes)
+    seen = model.classes_.astype(int)
+    coefficients, intercepts = model.coef_, model.intercept_
+    if len(seen) == 2:  # scikit-learn keeps one logit for two classes: the second's against the first's
+        coefficients = np.stack([np.zeros_like(coefficients[0]), coefficients[0]])
+        intercepts = np.array([0.0, intercepts[0]])
+    weights = np.zeros((features.shape[1], class_count), np.float32)
+    bias = np.full(class_count, ABSENT_CLASS_BIAS, np.float32)
+    weights[:, seen] = coefficients.T
+    bias[seen] = intercepts
+    return SoftmaxHead(mean.astype(np.float32), scale.astype(np.float32), weights, bias)

@@ -15,16 +15,19 @@ import numpy as np
 
 from reko.vision.image_features import IMAGE_FEATURES_DIMENSIONS, MultiLevelFeatures
 from reko.vision.training.box_refinement import Refiner
+from reko.vision.training.crop_refinement import CropStage
 from reko.vision.training.detection import BoxHead, DetectionHeads, FeatureMaps
 from reko.vision.training.detector import Detector, find_objects
-from reko.vision.training.heads import LinearHeads, view_probabilities
+from reko.vision.training.heads import LinearHeads, SoftmaxHead, view_probabilities
 from reko.vision.training.views import serving_views
 
-# 2: detection's second stage (`refine_*`); 3: multi-level classifiers; 4: detection's crop stage (`crop_*`).
-ARTEFACT_FORMAT = "reko-custom-labels-4"
-# A format-1 detector runs its first stage only, formats 2-3 two stages; a format-1 or -2 classifier reads the
-# pooled features alone.
-READABLE_FORMATS = ("reko-custom-labels-1", "reko-custom-labels-2", "reko-custom-labels-3", ARTEFACT_FORMAT)
+# 2: detection's second stage (`refine_*`); 3: multi-level classifiers; 4: detection's crop stage (`crop_*`, per-label
+# heads); 5: the crop stage as one softmax over background and the labels (`crop_weights` (d, k + 1)).
+ARTEFACT_FORMAT = "reko-custom-labels-5"
+# A format-1 detector runs its first stage only, formats 2-3 two stages, format 4 its per-label crop stage; a
+# format-1 or -2 classifier reads the pooled features alone.
+READABLE_FORMATS = ("reko-custom-labels-1", "reko-custom-labels-2", "reko-custom-labels-3", "reko-custom-labels-4",
+                    ARTEFACT_FORMAT)
 POOLED_CLASSIFIER_FORMATS = ("reko-custom-labels-1", "reko-custom-labels-2")
 CLASSIFICATION = "classification"
 DETECTION = "detection"
@@ -51,9 +54,16 @@ class CustomModel:
             if self.classifier.mean.shape != (IMAGE_FEATURES_DIMENSIONS,):
                 raise ValueError("a classifier of an earlier format must read the 1280 pooled features")
 
+    @property
+    def artefact_format(self) -> str:
+        """The current format, or 4 for a detector whose crop stage has per-label heads (trained before 5)."""
+        if self.detector is not None and isinstance(self.detector.crops, Refiner):
+            return "reko-custom-labels-4"
+        return ARTEFACT_FORMAT
+
     def to_bytes(self) -> bytes:
         arrays: dict[str, np.ndarray] = {
-            "format": np.array(ARTEFACT_FORMAT), "kind": np.array(self.kind), "labels": np.array(self.labels),
+            "format": np.array(self.artefact_format), "kind": np.array(self.kind), "labels": np.array(self.labels),
             "thresholds": self.thresholds.astype(np.float32),
         }
         detector = self.detector
@@ -64,9 +74,9 @@ class CustomModel:
             box = self.detector.first.boxes
             arrays |= {"box_mean": box.mean, "box_scale": box.scale, "box_weights": box.weights,
                        "box_bias": box.bias}
-            for prefix, refiner in (("refine", self.detector.refiner), ("crop", self.detector.crops)):
-                if refiner is not None:
-                    arrays |= _refiner_arrays(prefix, refiner)
+            for prefix, stage in (("refine", self.detector.refiner), ("crop", self.detector.crops)):
+                if stage is not None:
+                    arrays |= _stage_arrays(prefix, stage.classes, stage.boxes)
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
         return buffer.getvalue()
@@ -84,26 +94,37 @@ class CustomModel:
                 return cls(kind, labels, thresholds, classifier=heads,
                            classifier_reads_pooled_only=str(stored["format"]) in POOLED_CLASSIFIER_FORMATS)
             box = BoxHead(stored["box_mean"], stored["box_scale"], stored["box_weights"], stored["box_bias"])
-            detector = Detector(DetectionHeads(heads, box), _stored_refiner(stored, "refine"),
-                                _stored_refiner(stored, "crop"))
+            crops = _stored_crop_stage(stored) if str(stored["format"]) == ARTEFACT_FORMAT else _stored_refiner(
+                stored, "crop")
+            detector = Detector(DetectionHeads(heads, box), _stored_refiner(stored, "refine"), crops)
             return cls(kind, labels, thresholds, detector=detector)
 
 
-def _refiner_arrays(prefix: str, refiner: Refiner) -> dict[str, np.ndarray]:
-    return {f"{prefix}_mean": refiner.classes.mean, f"{prefix}_scale": refiner.classes.scale,
-            f"{prefix}_weights": refiner.classes.weights, f"{prefix}_bias": refiner.classes.bias,
-            f"{prefix}_box_mean": refiner.boxes.mean, f"{prefix}_box_scale": refiner.boxes.scale,
-            f"{prefix}_box_weights": refiner.boxes.weights, f"{prefix}_box_bias": refiner.boxes.bias}
+def _stage_arrays(prefix: str, classes: LinearHeads | SoftmaxHead, boxes: BoxHead) -> dict[str, np.ndarray]:
+    return {f"{prefix}_mean": classes.mean, f"{prefix}_scale": classes.scale,
+            f"{prefix}_weights": classes.weights, f"{prefix}_bias": classes.bias,
+            f"{prefix}_box_mean": boxes.mean, f"{prefix}_box_scale": boxes.scale,
+            f"{prefix}_box_weights": boxes.weights, f"{prefix}_box_bias": boxes.bias}
 
 
 def _stored_refiner(stored: np.lib.npyio.NpzFile, prefix: str) -> Refiner | None:
     if f"{prefix}_weights" not in stored:
         return None
-    return Refiner(
-        LinearHeads(stored[f"{prefix}_mean"], stored[f"{prefix}_scale"], stored[f"{prefix}_weights"],
-                    stored[f"{prefix}_bias"]),
-        BoxHead(stored[f"{prefix}_box_mean"], stored[f"{prefix}_box_scale"], stored[f"{prefix}_box_weights"],
-                stored[f"{prefix}_box_bias"]))
+    return Refiner(LinearHeads(*_stored_classes(stored, prefix)), _stored_boxes(stored, prefix))
+
+
+def _stored_crop_stage(stored: np.lib.npyio.NpzFile) -> CropStage | None:
+    if "crop_weights" not in stored:
+        return None
+    return CropStage(SoftmaxHead(*_stored_classes(stored, "crop")), _stored_boxes(stored, "crop"))
+
+
+def _stored_classes(stored: np.lib.npyio.NpzFile, prefix: str) -> tuple[np.ndarray, ...]:
+    return tuple(stored[f"{prefix}_{name}"] for name in ("mean", "scale", "weights", "bias"))
+
+
+def _stored_boxes(stored: np.lib.npyio.NpzFile, prefix: str) -> BoxHead:
+    return BoxHead(*(stored[f"{prefix}_box_{name}"] for name in ("mean", "scale", "weights", "bias")))
 
 
 class CustomModelRunner:
