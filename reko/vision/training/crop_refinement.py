@@ -206,7 +206,8 @@ def fit_crop_stage(
     candidates: Sequence[Sequence[FoundBoxes]], label_count: int, feature_maps: FeatureMaps,
 ) -> CropStage | None:
     """The third stage, fitted on the pooled second-stage boxes of the training images, each crop seen as it is and
-    mirrored; None when the boxes teach nothing (none near a true box, or all of one class)."""
+    mirrored; None (the detector keeps two stages) when the boxes cannot teach every label: no box near a true box,
+    or a label none of the boxes matches."""
     descriptors: list[np.ndarray] = []
     classes: list[np.ndarray] = []
     moved: list[np.ndarray] = []
@@ -225,7 +226,7 @@ def fit_crop_stage(
             moved.append(described[close])
             deltas.append(mirrored_deltas(true_deltas) if mirrored else true_deltas)
     all_classes = np.concatenate(classes) if classes else np.zeros(0, int)
-    if len(np.unique(all_classes)) < 2 or not sum(len(part) for part in moved):
+    if len(np.unique(all_classes)) < label_count + 1 or not sum(len(part) for part in moved):
         return None
     head = fit_softmax_head(np.concatenate(descriptors), all_classes, label_count + 1, c=REFINE_HEAD_C)
     return CropStage(head, fit_box_head(np.concatenate(moved), np.concatenate(deltas)))
