@@ -16,7 +16,10 @@ each label's boxes are suppressed again.
 
 Why one softmax: a bare head and a helmeted head are the same object to both labels' first stages, and with one
 logistic head a label (format 4, `crop_refine`) the label with six times the training boxes won both; the softmax
-makes the labels compete for the box, and background competes with both.
+makes the labels compete for the box, and background competes with both. Two limits follow: an object is one
+label here, so labels drawn on the same box (a "car" that is also a "red car") cannot both be learnt — the later
+label is never a box's class, and the detector then keeps two stages (`fit_crop_stage` returns None); and the
+mirror assumes a label reads the same mirrored, as the classifier's training views do (not so for "left arrow").
 
 Measured by `scripts/measure_custom_label_detection.py` (3-fold CV inside the 80 training photos of
 hard_hat_workers under three fold assignments; the 20 held-back photos unread), macro F1 at IoU 0.5 at the
