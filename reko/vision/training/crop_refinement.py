@@ -45,7 +45,10 @@ candidates 0.656 (with the in-sample ones too 0.668, for twice the training time
 how much of each crop cell the object covers (one ridge shared by the 36 cells) 0.669-0.672. Also tried with this
 stage: COCO SSDLite's MobileNetV2 maps (`coco-ssd`, detection-trained) instead of Lite0's for every stage 0.610,
 beside Lite0's 0.687 (helmets +0.03, heads -0.04, for a second backbone pass); the first stage's size columns at
-ridge alpha 300 / 1000 (0.641 / 0.659), class-balanced (0.619) or with a floor of 0.003 (0.658).
+ridge alpha 300 / 1000 (0.641 / 0.659), class-balanced (0.619) or with a floor of 0.003 (0.658); the first two
+stages on an 8 px grid (Lite0's stride-8 map beside the others, 472 numbers a cell) 0.660; this stage fitted on
+out-of-fold candidates too (the first two stages refitted without each of 3 inner folds) 0.694, for 2.5 times the
+fitting time.
 
 What limits detection now is proposing the objects at all: on those folds the final boxes, at any score, match 74 %
 of helmets at IoU 0.5 (85 % at 0.3) and of the 44 helmets with no box even at IoU 0.3, 36 are under 30 px; on the
