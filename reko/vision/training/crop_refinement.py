@@ -30,7 +30,8 @@ crops aligned to pixel centres (a mirrored photo's crop is then exactly the mirr
 the noise: softmax C 0.02 / 0.15 (0.695 / 0.701), pooling at IoU 0.5 (0.701), 30 boxes (0.699), the boxes moved
 twice (re-cropped where the first move put them: 0.698; with both passes' probabilities averaged 0.701). Worse:
 the softmax probability alone as the score (0.658, no mirror), class-balanced (0.665, no mirror); each second-stage
-box also offered at 0.6x its size (0.684) or at 0.5x and 0.75x (0.682). Cost: one backbone pass over up to 40 crops
+box also offered at 0.6x its size (0.684) or at 0.5x and 0.75x (0.682); each pooled box also offered to this stage
+at 0.65x (30 objects: 0.661) or at 0.65x and 1.5x (40 objects: 0.671). Cost: one backbone pass over up to 40 crops
 of 96 px an image.
 
 Chosen for format 4 on the same folds and kept: context 1.15 (1.0: 0.657, 1.3: 0.656, 1.6: 0.647, 2.0: 0.634); 96 px
